@@ -1,0 +1,10 @@
+//! All domain logic of the migration orchestrator. Each concern is one module; the binaries
+//! (`orchestrator`, `worker`) are thin shells over this crate.
+//!
+//! Dependencies point one way: binaries -> this crate -> `config-schema`.
+
+pub mod metadata;
+pub mod plan;
+pub mod queue;
+pub mod snowflake;
+pub mod source;

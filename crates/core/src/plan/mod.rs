@@ -1,0 +1,1 @@
+//! Partition planning: table analysis results -> partition count -> boundary predicates.

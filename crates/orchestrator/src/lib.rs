@@ -1,0 +1,1 @@
+//! `orchestrator` library: `run(config, shutdown)` so tests can run the daemon in-process.

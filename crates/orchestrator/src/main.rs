@@ -1,0 +1,4 @@
+fn main() {
+    println!("orchestrator: not built yet");
+    std::process::exit(1);
+}

@@ -1,0 +1,1 @@
+//! Test harness for integration tests: the Snowflake emulator and PostgreSQL.

@@ -1,0 +1,4 @@
+fn main() {
+    println!("worker: not built yet");
+    std::process::exit(1);
+}
