@@ -3,3 +3,7 @@
 //! functions turn them into checked domain types and collect every problem at once.
 //!
 //! This crate does no I/O: callers read files and environment variables and pass text in.
+
+pub mod platform;
+
+pub use platform::SourcePlatform;
