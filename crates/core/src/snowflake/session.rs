@@ -1,0 +1,363 @@
+//! One Snowflake session: statements, queries into Arrow, transactions and PUT.
+//!
+//! The API is synchronous (the driver is a blocking FFI library): async callers run it on a
+//! blocking thread (`tokio::task::spawn_blocking`), which also keeps a long COPY from
+//! stalling the runtime.
+
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+
+use super::adbc::{AdbcConnection, AdbcFailure};
+use super::error::{classify, first_line, ErrorKind, SnowflakeError};
+use super::params::ConnectParams;
+use super::value::{batches_to_rows, SqlValue};
+
+/// An open Snowflake session.
+pub struct Session {
+    params: ConnectParams,
+    connection: AdbcConnection,
+    /// Inside [`Session::transaction`]: a lost session cannot be replaced transparently then,
+    /// because the transaction's work would be lost with it.
+    in_transaction: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("account", &self.params.account)
+            .field("user", &self.params.user)
+            .field("endpoint", &self.params.endpoint())
+            .field("in_transaction", &self.in_transaction)
+            .finish()
+    }
+}
+
+/// What PUT reported for the uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    /// The local file name.
+    pub source: String,
+    /// The file name in the stage.
+    pub target: String,
+    /// `UPLOADED`, or `SKIPPED` when an identical file was already there.
+    pub status: String,
+    /// Size in the stage, in bytes, when reported.
+    pub target_size: Option<u64>,
+}
+
+impl Session {
+    /// Logs in.
+    pub fn connect(params: &ConnectParams) -> Result<Session, SnowflakeError> {
+        let connection = AdbcConnection::open(params)?;
+        Ok(Session {
+            params: params.clone(),
+            connection,
+            in_transaction: false,
+        })
+    }
+
+    /// The parameters this session was opened with.
+    pub fn params(&self) -> &ConnectParams {
+        &self.params
+    }
+
+    /// Runs a statement with `?` placeholders bound to `params`; the number of affected rows,
+    /// or -1 when the statement does not report one.
+    pub fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<i64, SnowflakeError> {
+        self.run(sql, |connection| connection.execute_update(sql, params))
+    }
+
+    /// Runs a query and returns its whole result as Arrow record batches.
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<RecordBatch>, SnowflakeError> {
+        self.run(sql, |connection| connection.execute_query(sql, params))
+    }
+
+    /// Runs a query and renders every value as text (`None` for NULL): convenient for small
+    /// metadata results.
+    pub fn query_rows(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<Vec<Vec<Option<String>>>, SnowflakeError> {
+        let batches = self.query(sql, params)?;
+        batches_to_rows(&batches).map_err(|error| SnowflakeError::Result {
+            sql: first_line(sql),
+            message: error.to_string(),
+        })
+    }
+
+    /// Runs `body` inside BEGIN … COMMIT; an error from `body` (or from COMMIT) rolls back and
+    /// is returned. A call inside a running transaction joins it (no nested BEGIN).
+    pub fn transaction<T, E>(
+        &mut self,
+        body: impl FnOnce(&mut Session) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<SnowflakeError>,
+    {
+        if self.in_transaction {
+            return body(self);
+        }
+        self.execute("BEGIN", &[])?;
+        self.in_transaction = true;
+        let result = body(self).and_then(|value| {
+            self.execute("COMMIT", &[])?;
+            Ok(value)
+        });
+        self.in_transaction = false;
+        if result.is_err() {
+            if let Err(error) = self.execute("ROLLBACK", &[]) {
+                tracing::warn!(%error, "rollback after a failed transaction failed");
+            }
+        }
+        result
+    }
+
+    /// Uploads a local file to a stage location such as
+    /// `@DB.SCHEMA.TASK_RESULTS/workflows/1/part_0.parquet` or a folder ending in `/`.
+    /// Files are sent as they are (no compression: Parquet compresses itself) and overwrite
+    /// an earlier upload of the same name, so a retried upload is harmless.
+    pub fn put_file(
+        &mut self,
+        local: &Path,
+        stage_location: &str,
+    ) -> Result<PutOutcome, SnowflakeError> {
+        let put_error = |message: String| SnowflakeError::Put {
+            local: local.to_path_buf(),
+            stage_location: stage_location.to_owned(),
+            message,
+        };
+        let absolute = std::fs::canonicalize(local)
+            .map_err(|error| put_error(format!("cannot read the local file: {error}")))?;
+        let sql = put_sql(&absolute, stage_location).map_err(put_error)?;
+        let rows = self.query_rows(&sql, &[])?;
+        let [row] = rows.as_slice() else {
+            return Err(put_error(format!(
+                "expected one result row, got {}",
+                rows.len()
+            )));
+        };
+        let outcome = put_outcome(row).map_err(put_error)?;
+        if outcome.status != "UPLOADED" && outcome.status != "SKIPPED" {
+            return Err(put_error(format!("status {}", outcome.status)));
+        }
+        Ok(outcome)
+    }
+
+    /// Runs one driver call, replacing an expired session once (outside transactions).
+    fn run<T>(
+        &mut self,
+        sql: &str,
+        call: impl Fn(&mut AdbcConnection) -> Result<T, AdbcFailure>,
+    ) -> Result<T, SnowflakeError> {
+        match call(&mut self.connection) {
+            Ok(value) => Ok(value),
+            Err(AdbcFailure::Driver(failure))
+                if classify(&failure) == ErrorKind::SessionExpired && !self.in_transaction =>
+            {
+                tracing::warn!(account = %self.params.account, "snowflake session expired; logging in again");
+                self.connection = AdbcConnection::open(&self.params)?;
+                call(&mut self.connection).map_err(|failure| statement_error(sql, failure))
+            }
+            Err(failure) => Err(statement_error(sql, failure)),
+        }
+    }
+}
+
+/// Turns a failed call into the session's error, deciding whether the outcome is unknown.
+fn statement_error(sql: &str, failure: AdbcFailure) -> SnowflakeError {
+    let failure = match failure {
+        AdbcFailure::Driver(failure) => failure,
+        AdbcFailure::Decode(message) => {
+            return SnowflakeError::Result {
+                sql: first_line(sql),
+                message,
+            }
+        }
+    };
+    let kind = classify(&failure);
+    // A broken connection after a mutating statement was sent: it may have committed.
+    if kind == ErrorKind::Network && may_change_data(sql) {
+        return SnowflakeError::OutcomeUnknown {
+            sql: first_line(sql),
+            message: failure.message,
+        };
+    }
+    SnowflakeError::Statement {
+        sql: first_line(sql),
+        kind,
+        code: (failure.vendor_code != 0).then(|| format!("{:06}", failure.vendor_code)),
+        sqlstate: failure.sqlstate,
+        message: failure.message,
+    }
+}
+
+/// Whether a statement may change data (so a lost answer leaves its outcome unknown). Reads,
+/// session commands and PUT (which overwrites) are safe to repeat.
+pub fn may_change_data(sql: &str) -> bool {
+    let keyword = leading_keyword(sql);
+    !matches!(
+        keyword.as_str(),
+        "SELECT"
+            | "WITH"
+            | "SHOW"
+            | "DESCRIBE"
+            | "DESC"
+            | "LIST"
+            | "LS"
+            | "USE"
+            | "BEGIN"
+            | "ROLLBACK"
+            | "EXPLAIN"
+            | "PUT"
+    )
+}
+
+/// The first keyword, upper-cased, skipping leading comments and parentheses.
+fn leading_keyword(sql: &str) -> String {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after
+                .split_once('\n')
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after
+                .split_once("*/")
+                .map_or("", |(_, tail)| tail)
+                .trim_start();
+        } else if let Some(after) = rest.strip_prefix('(') {
+            rest = after.trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// `PUT 'file:///abs/path' @stage/path AUTO_COMPRESS=FALSE OVERWRITE=TRUE`.
+fn put_sql(absolute: &Path, stage_location: &str) -> Result<String, String> {
+    if !stage_location.starts_with('@') {
+        return Err(
+            "the stage location must start with `@`, e.g. `@DB.SCHEMA.STAGE/path/`".to_owned(),
+        );
+    }
+    let file = absolute
+        .to_str()
+        .ok_or_else(|| "the local path is not valid UTF-8".to_owned())?;
+    let quoted_file = format!(
+        "'file://{}'",
+        file.replace('\\', "\\\\").replace('\'', "\\'")
+    );
+    let needs_quotes = stage_location.contains(|c: char| c.is_whitespace() || c == '\'');
+    let stage = if needs_quotes {
+        format!("'{}'", stage_location.replace('\'', "\\'"))
+    } else {
+        stage_location.to_owned()
+    };
+    Ok(format!(
+        "PUT {quoted_file} {stage} AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
+    ))
+}
+
+/// Reads PUT's result row: source, target, source_size, target_size, source_compression,
+/// target_compression, status, message.
+fn put_outcome(row: &[Option<String>]) -> Result<PutOutcome, String> {
+    let text = |index: usize| row.get(index).cloned().flatten().unwrap_or_default();
+    if row.len() < 7 {
+        return Err(format!("unexpected PUT result with {} columns", row.len()));
+    }
+    Ok(PutOutcome {
+        source: text(0),
+        target: text(1),
+        status: text(6).to_ascii_uppercase(),
+        target_size: text(3).parse().ok(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_statement_disables_compression_and_overwrites() {
+        let sql = put_sql(
+            Path::new("/tmp/run 1/part_0.parquet"),
+            "@DB.S.TASK_RESULTS/workflows/1/",
+        )
+        .expect("valid location");
+        insta::assert_snapshot!(sql, @"PUT 'file:///tmp/run 1/part_0.parquet' @DB.S.TASK_RESULTS/workflows/1/ AUTO_COMPRESS=FALSE OVERWRITE=TRUE");
+    }
+
+    #[test]
+    fn put_statement_rejects_a_location_without_at() {
+        let error = put_sql(Path::new("/tmp/x.parquet"), "DB.S.STAGE").expect_err("no @");
+        assert!(error.contains("must start with `@`"), "{error}");
+    }
+
+    #[test]
+    fn mutating_statements_are_recognised() {
+        for sql in [
+            "INSERT INTO T VALUES (1)",
+            "  copy into T from @S",
+            "COMMIT",
+            "-- c\nUPDATE T SET A = 1",
+        ] {
+            assert!(may_change_data(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 1",
+            "(select 1)",
+            "/* x */ WITH A AS (SELECT 1) SELECT * FROM A",
+            "PUT 'file:///x' @s",
+        ] {
+            assert!(!may_change_data(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn lost_answer_to_a_copy_is_outcome_unknown() {
+        let failure = AdbcFailure::Driver(super::super::error::DriverFailure {
+            status: super::super::error::DriverStatus::Io,
+            vendor_code: 0,
+            sqlstate: None,
+            message: "read tcp: connection reset by peer".to_owned(),
+        });
+        let error = statement_error(
+            "COPY INTO T FROM @S\nFILE_FORMAT = (TYPE = PARQUET)",
+            failure,
+        );
+        assert!(error.outcome_unknown());
+        assert!(error.is_retryable());
+        insta::assert_snapshot!(error.to_string(), @"statement `COPY INTO T FROM @S …` may or may not have taken effect (connection lost before the answer): read tcp: connection reset by peer");
+    }
+
+    #[test]
+    fn put_outcome_reads_the_status_column() {
+        let row: Vec<Option<String>> = [
+            "a.parquet",
+            "a.parquet",
+            "10",
+            "10",
+            "PARQUET",
+            "PARQUET",
+            "UPLOADED",
+            "",
+        ]
+        .iter()
+        .map(|s| Some((*s).to_owned()))
+        .collect();
+        let outcome = put_outcome(&row).expect("complete row");
+        assert_eq!(outcome.status, "UPLOADED");
+        assert_eq!(outcome.target_size, Some(10));
+    }
+}
