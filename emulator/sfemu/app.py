@@ -1,0 +1,122 @@
+"""The ASGI application: fakesnow's server routes, wrapped by the compatibility fixes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from typing import Any
+
+import fakesnow.server as fs_server
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sfemu import arrow_fixes, protocol, statements
+
+# Role named at login, per session token (fakesnow does not keep it).
+_roles: dict[str, str | None] = {}
+
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if request.headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return json.loads(body) if body else {}
+
+
+def _with_json_body(request: Request, document: dict[str, Any]) -> Request:
+    """The same request carrying `document` as a plain (not gzipped) JSON body."""
+    body = json.dumps(document).encode()
+    headers = [
+        (k, v) for k, v in request.scope["headers"] if k.lower() not in (b"content-encoding", b"content-length")
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    scope = {**request.scope, "headers": headers}
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
+def _answer(response: Response) -> dict[str, Any]:
+    return json.loads(bytes(response.body))
+
+
+async def login_request(request: Request) -> Response:
+    document = protocol.login_request_body(await _json_body(request))
+    response = await fs_server.login_request(_with_json_body(request, document))
+    answer = protocol.login_response(_answer(response), document, dict(request.query_params))
+    if token := (answer.get("data") or {}).get("token"):
+        _roles[token] = request.query_params.get("roleName")
+    return JSONResponse(answer, status_code=response.status_code)
+
+
+async def query_request(request: Request) -> Response:
+    document = await _json_body(request)
+    response = await fs_server.query_request(_with_json_body(request, document))
+    auth = request.headers.get("Authorization", "")
+    role = _roles.get(auth[17:-1])
+    answer = protocol.query_response(_answer(response), document, role)
+    return JSONResponse(answer, status_code=response.status_code)
+
+
+async def health(_request: Request) -> Response:
+    return JSONResponse({"success": True})
+
+
+async def create_database(request: Request) -> Response:
+    """Test helper: creates a database with its PUBLIC schema (as Snowflake does)."""
+    name = request.query_params.get("name", "")
+    if not IDENTIFIER_RE.match(name):
+        return JSONResponse({"success": False, "message": f"invalid database name {name!r}"}, status_code=400)
+
+    def create() -> None:
+        conn = fs_server.shared_fs.connect(None, None)
+        cursor = conn.cursor()
+        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {name}")
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {name}.PUBLIC")
+        conn.close()
+
+    await run_in_threadpool(create)
+    return JSONResponse({"success": True, "database": name.upper()})
+
+
+async def expire_sessions(_request: Request) -> Response:
+    """Test helper: forgets every session token, as if they had all expired."""
+    count = len(fs_server.sessions)
+    fs_server.sessions.clear()
+    return JSONResponse({"success": True, "expired": count})
+
+
+def build_app() -> Starlette:
+    statements.install()
+    original_to_sf = fs_server.to_sf
+    if not getattr(original_to_sf, "_sfemu", False):
+
+        def to_sf(table: Any, rowtype: Any) -> Any:
+            return arrow_fixes.fix_table(original_to_sf(table, rowtype))
+
+        to_sf._sfemu = True  # type: ignore[attr-defined]
+        fs_server.to_sf = to_sf
+
+    replaced = {"/session/v1/login-request", "/queries/v1/query-request"}
+    routes = [
+        Route("/session/v1/login-request", login_request, methods=["POST"]),
+        Route("/queries/v1/query-request", query_request, methods=["POST"]),
+        Route("/sfemu/health", health, methods=["GET", "POST"]),
+        Route("/sfemu/databases", create_database, methods=["POST"]),
+        Route("/sfemu/expire-sessions", expire_sessions, methods=["POST"]),
+        *[r for r in fs_server.routes if getattr(r, "path", None) not in replaced],
+    ]
+    return Starlette(routes=routes)
