@@ -1,0 +1,101 @@
+//! Snowflake identifiers as they appear in generated SQL.
+
+use super::LoadError;
+
+/// Renders a configured name for SQL. A name already in double quotes is kept verbatim (its
+/// embedded quotes must be doubled); any other name must be a plain identifier.
+pub fn sql_identifier(name: &str) -> Result<String, LoadError> {
+    let invalid = |reason: &str| LoadError::InvalidIdentifier {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    };
+    if name.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if let Some(inner) = name.strip_prefix('"') {
+        let inner = inner
+            .strip_suffix('"')
+            .ok_or_else(|| invalid("a quoted name must end with a double quote"))?;
+        if inner.is_empty() {
+            return Err(invalid("a quoted name must not be empty"));
+        }
+        if inner.replace("\"\"", "").contains('"') {
+            return Err(invalid(
+                "a double quote inside a quoted name must be doubled",
+            ));
+        }
+        return Ok(name.to_string());
+    }
+    if is_plain_identifier(name) {
+        Ok(name.to_string())
+    } else {
+        Err(invalid(
+            "use letters, digits, `_` or `$` (not starting with a digit), or write it in double quotes",
+        ))
+    }
+}
+
+fn is_plain_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// The name a source column gets in Snowflake when no `columnNameMappings` entry renames it:
+/// a plain identifier stays unquoted (and so folds to upper case); anything else (spaces,
+/// punctuation, non-ASCII) is quoted so it survives exactly.
+pub fn target_column_name(source_name: &str) -> String {
+    if is_plain_identifier(source_name) {
+        source_name.to_string()
+    } else {
+        format!("\"{}\"", source_name.replace('"', "\"\""))
+    }
+}
+
+/// `database.schema.table`, each part rendered with [`sql_identifier`].
+pub fn qualified_name(database: &str, schema: &str, table: &str) -> Result<String, LoadError> {
+    Ok(format!(
+        "{}.{}.{}",
+        sql_identifier(database)?,
+        sql_identifier(schema)?,
+        sql_identifier(table)?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_quoted_names_are_kept() {
+        assert_eq!(sql_identifier("orders").unwrap(), "orders");
+        assert_eq!(sql_identifier("\"MyTable\"").unwrap(), "\"MyTable\"");
+        assert_eq!(sql_identifier("\"a\"\"b\"").unwrap(), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn unsafe_names_are_refused_with_the_name() {
+        for bad in [
+            "",
+            "1abc",
+            "a b",
+            "x;drop table y",
+            "\"open",
+            "\"a\"b\"",
+            "\"\"",
+        ] {
+            let err = sql_identifier(bad).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{bad}`")), "{err}");
+        }
+    }
+
+    #[test]
+    fn source_columns_that_are_not_plain_get_quoted() {
+        assert_eq!(target_column_name("order_id"), "order_id");
+        assert_eq!(target_column_name("Order Date"), "\"Order Date\"");
+        assert_eq!(target_column_name("naïve"), "\"naïve\"");
+        assert_eq!(target_column_name("a\"b"), "\"a\"\"b\"");
+    }
+}
