@@ -1,1 +1,48 @@
 //! Test harness for integration tests: the Snowflake emulator and PostgreSQL.
+//!
+//! * [`Emulator::start`] starts the local Snowflake emulator (fakesnow behind the compatibility
+//!   layer in `emulator/`) once per test binary, on a free port, and hands out a fresh
+//!   database per test ([`Emulator::database`]). The emulator exits with the test binary: it
+//!   watches its stdin, a pipe whose only writer is this process.
+//! * [`postgres`] hands out a fresh schema in the PostgreSQL on 127.0.0.1:5432.
+//!
+//! A missing service fails the test with a message saying how to start it; nothing is skipped.
+
+mod emulator;
+mod postgres_schema;
+
+pub use emulator::{Emulator, TestDatabase};
+pub use postgres_schema::{postgres, PostgresSchema};
+
+/// A name that no other test (or earlier run) uses: `PREFIX_<12 hex digits>`, upper case.
+pub fn unique_name(prefix: &str) -> String {
+    let cleaned: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{cleaned}_{}", &suffix[..12]).to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_differ_and_are_identifiers() {
+        let a = unique_name("queue test");
+        let b = unique_name("queue test");
+        assert_ne!(a, b);
+        assert!(a.starts_with("QUEUE_TEST_"), "{a}");
+        assert!(
+            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{a}"
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! The local Snowflake emulator, started once per test binary.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long the emulator may take to print its address (a cold Python start imports DuckDB).
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+const HOW_TO_FIX: &str = "run `bash .ci/run` or `scripts/snowflake-emulator` once to create it";
+
+/// A running emulator, shared by every test of the binary.
+#[derive(Debug)]
+pub struct Emulator {
+    host: String,
+    port: u16,
+    driver_path: PathBuf,
+    log_path: PathBuf,
+    // Kept for the life of the process: the emulator exits when this pipe closes, which the
+    // operating system does when the test binary exits, however it exits.
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+    _work_dir: tempfile::TempDir,
+}
+
+/// A database created for one test, with what a session needs to log in to it.
+#[derive(Debug, Clone)]
+pub struct TestDatabase {
+    /// The database name (upper case, unique).
+    pub name: String,
+    /// `PUBLIC`, created with the database.
+    pub schema: String,
+    pub host: String,
+    pub port: u16,
+    /// Any account, user and password are accepted; these are the ones tests use.
+    pub account: String,
+    pub user: String,
+    pub password: String,
+    /// The ADBC Snowflake driver of the emulator's Python environment.
+    pub driver_path: PathBuf,
+}
+
+impl Emulator {
+    /// The emulator of this test binary, started on first use. Panics with a message saying
+    /// how to fix the environment when it cannot start.
+    pub fn start() -> &'static Emulator {
+        static EMULATOR: OnceLock<Result<Emulator, String>> = OnceLock::new();
+        match EMULATOR.get_or_init(launch) {
+            Ok(emulator) => emulator,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// The ADBC Snowflake driver library found in the emulator's Python environment.
+    pub fn driver_path(&self) -> &Path {
+        &self.driver_path
+    }
+
+    /// The emulator's log file (its stderr), for failure messages.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// Creates a fresh database (with schema PUBLIC) whose name starts with `prefix`.
+    pub fn database(&self, prefix: &str) -> TestDatabase {
+        let name = crate::unique_name(prefix);
+        self.post(&format!("/sfemu/databases?name={name}"))
+            .unwrap_or_else(|error| panic!("cannot create emulator database {name}: {error}"));
+        TestDatabase {
+            name,
+            schema: "PUBLIC".to_owned(),
+            host: self.host.clone(),
+            port: self.port,
+            account: "sfemu".to_owned(),
+            user: "sfemu".to_owned(),
+            password: "sfemu".to_owned(),
+            driver_path: self.driver_path.clone(),
+        }
+    }
+
+    /// Forgets every session token, as if all sessions had expired (tests of re-login).
+    pub fn expire_sessions(&self) {
+        self.post("/sfemu/expire-sessions")
+            .unwrap_or_else(|error| panic!("cannot expire emulator sessions: {error}"));
+    }
+
+    /// POSTs an empty body to the layer's admin routes; the response body on HTTP 200.
+    fn post(&self, path: &str) -> Result<String, String> {
+        http_request(&self.host, self.port, "POST", path)
+            .map_err(|error| format!("{error} (emulator log: {})", self.log_path.display()))
+    }
+}
+
+/// The emulator's Python environment: $SFEMU_VENV, default ~/.cache/sfemu-venv.
+fn venv_dir() -> PathBuf {
+    if let Some(venv) = std::env::var_os("SFEMU_VENV") {
+        return PathBuf::from(venv);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
+    Path::new(&home).join(".cache/sfemu-venv")
+}
+
+/// The repository's `emulator/` folder (the Python package `sfemu` and its requirements).
+fn emulator_source_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../emulator")
+}
+
+fn launch() -> Result<Emulator, String> {
+    let venv = venv_dir();
+    let python = venv.join("bin/python");
+    ensure_venv(&venv, &python)?;
+    let driver_path = driver_in_venv(&python)?;
+
+    let work_dir = tempfile::Builder::new()
+        .prefix("sfemu-test-")
+        .tempdir()
+        .map_err(|error| format!("cannot create a folder for the emulator: {error}"))?;
+    let log_path = work_dir.path().join("sfemu.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
+
+    let mut child = Command::new(&python)
+        .args([
+            "-m",
+            "sfemu",
+            "--port",
+            "0",
+            "--exit-on-stdin-eof",
+            "--log-level",
+            "warning",
+        ])
+        .env("PYTHONPATH", emulator_source_dir())
+        .env("TMPDIR", work_dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map_err(|error| {
+            format!(
+                "cannot start the Snowflake emulator with {}: {error}; {HOW_TO_FIX}",
+                python.display()
+            )
+        })?;
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+
+    let (host, port) = read_address(stdout, &log_path)?;
+    wait_until_answering(&host, port, &log_path)?;
+    Ok(Emulator {
+        host,
+        port,
+        driver_path,
+        log_path,
+        _stdin: Mutex::new(stdin),
+        _child: Mutex::new(child),
+        _work_dir: work_dir,
+    })
+}
+
+/// Creates the environment from emulator/requirements.txt when it lacks the packages.
+fn ensure_venv(venv: &Path, python: &Path) -> Result<(), String> {
+    let usable = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import fakesnow, adbc_driver_snowflake"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if usable(python) {
+        return Ok(());
+    }
+    let requirements = emulator_source_dir().join("requirements.txt");
+    let fail = |what: String| {
+        format!(
+            "the Snowflake emulator's Python environment {} is missing and could not be created ({what}); {HOW_TO_FIX}",
+            venv.display()
+        )
+    };
+    if !python.exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(venv)).map_err(fail)?;
+    }
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))
+    .map_err(fail)?;
+    // The stamp .ci/run and scripts/snowflake-emulator compare against.
+    let _ = std::fs::copy(&requirements, venv.join(".requirements.txt"));
+    if usable(python) {
+        Ok(())
+    } else {
+        Err(fail("the packages still do not import".to_owned()))
+    }
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|error| format!("{command:?}: {error}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    ))
+}
+
+fn driver_in_venv(python: &Path) -> Result<PathBuf, String> {
+    let script = "import importlib.util as u; print(u.find_spec('adbc_driver_snowflake').submodule_search_locations[0])";
+    let output = Command::new(python)
+        .args(["-c", script])
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}; {HOW_TO_FIX}", python.display()))?;
+    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let path = Path::new(&dir).join("libadbc_driver_snowflake.so");
+    if output.status.success() && path.is_file() {
+        return Ok(path);
+    }
+    Err(format!(
+        "the ADBC Snowflake driver is not installed in {}; {HOW_TO_FIX}",
+        python.display()
+    ))
+}
+
+/// Reads `sfemu listening on http://HOST:PORT` from the emulator's stdout, then keeps
+/// draining stdout in the background so the emulator never blocks on a full pipe.
+fn read_address(
+    stdout: std::process::ChildStdout,
+    log_path: &Path,
+) -> Result<(String, u16), String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = sender.send(line);
+        let mut sink = Vec::new();
+        let _ = reader.read_to_end(&mut sink);
+    });
+    let log_tail = || std::fs::read_to_string(log_path).unwrap_or_default();
+    let line = receiver.recv_timeout(START_TIMEOUT).map_err(|_| {
+        format!(
+            "the Snowflake emulator did not start within {}s; its log:\n{}",
+            START_TIMEOUT.as_secs(),
+            log_tail()
+        )
+    })?;
+    parse_address(&line).ok_or_else(|| {
+        format!(
+            "the Snowflake emulator exited or printed {line:?} instead of its address; its log:\n{}",
+            log_tail()
+        )
+    })
+}
+
+fn parse_address(line: &str) -> Option<(String, u16)> {
+    let address = line.trim().strip_prefix("sfemu listening on http://")?;
+    let (host, port) = address.rsplit_once(':')?;
+    Some((host.to_owned(), port.parse().ok()?))
+}
+
+fn wait_until_answering(host: &str, port: u16, log_path: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        match http_request(host, port, "GET", "/sfemu/health") {
+            Ok(_) => return Ok(()),
+            Err(error) if Instant::now() > deadline => {
+                return Err(format!(
+                    "the Snowflake emulator on {host}:{port} does not answer ({error}); log: {}",
+                    log_path.display()
+                ))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 request without a body; the response body when the status is 200.
+fn http_request(host: &str, port: u16, method: &str, path: &str) -> Result<String, String> {
+    let mut stream = TcpStream::connect((host, port)).map_err(|error| error.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|error| error.to_string())?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|error| error.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|error| error.to_string())?;
+    let status_line = response.lines().next().unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        Ok(body)
+    } else {
+        Err(format!("{method} {path} answered {status_line}: {body}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_line_is_parsed() {
+        assert_eq!(
+            parse_address("sfemu listening on http://127.0.0.1:40389\n"),
+            Some(("127.0.0.1".to_owned(), 40389))
+        );
+        assert_eq!(parse_address("Traceback (most recent call last):"), None);
+    }
+}
