@@ -4,6 +4,16 @@
 //!
 //! This crate does no I/O: callers read files and environment variables and pass text in.
 
+pub mod connection_profile;
+mod document;
+pub mod metadata_names;
 pub mod platform;
+pub mod problem;
+mod schema_check;
+pub mod secret;
+pub mod worker;
 
+pub use document::ConfigError;
 pub use platform::SourcePlatform;
+pub use problem::{Problem, Problems};
+pub use secret::{Secret, SecretError, SecretSource};

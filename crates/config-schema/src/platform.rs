@@ -6,9 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A source system the worker can extract from. `sqlite` is the embedded demo source.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourcePlatform {
     Sqlserver,
@@ -70,8 +68,17 @@ mod tests {
 
     #[test]
     fn parses_case_insensitively() {
-        assert_eq!("SqlServer".parse::<SourcePlatform>(), Ok(SourcePlatform::Sqlserver));
-        assert_eq!("postgresql".parse::<SourcePlatform>(), Ok(SourcePlatform::Postgresql));
-        assert!("oracle".parse::<SourcePlatform>().unwrap_err().contains("oracle"));
+        assert_eq!(
+            "SqlServer".parse::<SourcePlatform>(),
+            Ok(SourcePlatform::Sqlserver)
+        );
+        assert_eq!(
+            "postgresql".parse::<SourcePlatform>(),
+            Ok(SourcePlatform::Postgresql)
+        );
+        assert!("oracle"
+            .parse::<SourcePlatform>()
+            .unwrap_err()
+            .contains("oracle"));
     }
 }
