@@ -62,13 +62,40 @@ async def login_request(request: Request) -> Response:
     return JSONResponse(answer, status_code=response.status_code)
 
 
+SESSION_EXPIRED = {
+    "code": "390112",
+    "message": "Your session has expired. Please login again.",
+    "success": False,
+    "data": {"errorCode": "390112", "sqlState": "08001", "age": 0, "internalError": False},
+}
+MASTER_TOKEN_EXPIRED = {
+    "code": "390114",
+    "message": "Authentication token has expired.  The user must authenticate again.",
+    "success": False,
+    "data": {"errorCode": "390114", "age": 0, "internalError": False},
+}
+
+
+def _token(request: Request) -> str:
+    return request.headers.get("Authorization", "")[17:-1]
+
+
 async def query_request(request: Request) -> Response:
+    # Snowflake answers an unknown or expired session token with HTTP 200 and code 390112,
+    # which drivers know (they try to renew the session); fakesnow answers HTTP 401.
+    if _token(request) not in fs_server.sessions:
+        return JSONResponse(SESSION_EXPIRED)
     document = await _json_body(request)
     response = await fs_server.query_request(_with_json_body(request, document))
-    auth = request.headers.get("Authorization", "")
-    role = _roles.get(auth[17:-1])
+    role = _roles.get(_token(request))
     answer = protocol.query_response(_answer(response), document, role)
     return JSONResponse(answer, status_code=response.status_code)
+
+
+async def token_request(_request: Request) -> Response:
+    """Session renewal is not emulated: the master token is reported expired, so the client
+    logs in again."""
+    return JSONResponse(MASTER_TOKEN_EXPIRED)
 
 
 async def health(_request: Request) -> Response:
@@ -92,11 +119,18 @@ async def create_database(request: Request) -> Response:
     return JSONResponse({"success": True, "database": name.upper()})
 
 
-async def expire_sessions(_request: Request) -> Response:
-    """Test helper: forgets every session token, as if they had all expired."""
-    count = len(fs_server.sessions)
-    fs_server.sessions.clear()
-    return JSONResponse({"success": True, "expired": count})
+async def expire_sessions(request: Request) -> Response:
+    """Test helper: forgets session tokens, as if they had expired: all of them, or only those
+    whose current database is `?database=NAME` (so parallel tests do not disturb each other)."""
+    database = request.query_params.get("database")
+    expired = [
+        token
+        for token, conn in list(fs_server.sessions.items())
+        if database is None or (conn.database or "").upper() == database.upper()
+    ]
+    for token in expired:
+        fs_server.sessions.pop(token, None)
+    return JSONResponse({"success": True, "expired": len(expired)})
 
 
 def build_app() -> Starlette:
@@ -114,6 +148,7 @@ def build_app() -> Starlette:
     routes = [
         Route("/session/v1/login-request", login_request, methods=["POST"]),
         Route("/queries/v1/query-request", query_request, methods=["POST"]),
+        Route("/session/token-request", token_request, methods=["POST"]),
         Route("/sfemu/health", health, methods=["GET", "POST"]),
         Route("/sfemu/databases", create_database, methods=["POST"]),
         Route("/sfemu/expire-sessions", expire_sessions, methods=["POST"]),

@@ -94,9 +94,10 @@ impl Emulator {
         }
     }
 
-    /// Forgets every session token, as if all sessions had expired (tests of re-login).
-    pub fn expire_sessions(&self) {
-        self.post("/sfemu/expire-sessions")
+    /// Forgets the tokens of every session whose current database is `database`, as if they
+    /// had expired (tests of re-login). Sessions of other tests are left alone.
+    pub fn expire_sessions(&self, database: &str) {
+        self.post(&format!("/sfemu/expire-sessions?database={database}"))
             .unwrap_or_else(|error| panic!("cannot expire emulator sessions: {error}"));
     }
 

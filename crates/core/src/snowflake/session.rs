@@ -136,13 +136,18 @@ impl Session {
             .map_err(|error| put_error(format!("cannot read the local file: {error}")))?;
         let sql = put_sql(&absolute, stage_location).map_err(put_error)?;
         let rows = self.query_rows(&sql, &[])?;
-        let [row] = rows.as_slice() else {
-            return Err(put_error(format!(
-                "expected one result row, got {}",
-                rows.len()
-            )));
+        let outcome = match rows.as_slice() {
+            // The ADBC driver returns no rows for PUT; the Go driver raises an error when an
+            // upload fails, so no error means the file was sent as it is.
+            [] => uploaded_as_is(&absolute).map_err(put_error)?,
+            [row] => put_outcome(row).map_err(put_error)?,
+            _ => {
+                return Err(put_error(format!(
+                    "expected one result row, got {}",
+                    rows.len()
+                )))
+            }
         };
-        let outcome = put_outcome(row).map_err(put_error)?;
         if outcome.status != "UPLOADED" && outcome.status != "SKIPPED" {
             return Err(put_error(format!("status {}", outcome.status)));
         }
@@ -267,6 +272,23 @@ fn put_sql(absolute: &Path, stage_location: &str) -> Result<String, String> {
     Ok(format!(
         "PUT {quoted_file} {stage} AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
     ))
+}
+
+/// The outcome of an upload without compression, described from the local file.
+fn uploaded_as_is(absolute: &Path) -> Result<PutOutcome, String> {
+    let name = absolute
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let size = std::fs::metadata(absolute)
+        .map_err(|error| format!("cannot read the local file: {error}"))?
+        .len();
+    Ok(PutOutcome {
+        source: name.clone(),
+        target: name,
+        status: "UPLOADED".to_owned(),
+        target_size: Some(size),
+    })
 }
 
 /// Reads PUT's result row: source, target, source_size, target_size, source_compression,

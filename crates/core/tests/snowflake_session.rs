@@ -1,0 +1,402 @@
+//! The Snowflake session against the local emulator (a real Snowflake-protocol peer for the
+//! ADBC Go driver). Each test gets its own database.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use migration_core::snowflake::{
+    Auth, ConnectParams, ErrorKind, Protocol, Session, SnowflakeError, SqlValue,
+};
+use test_support::{Emulator, TestDatabase};
+
+fn params_for(database: &TestDatabase) -> ConnectParams {
+    let mut params = ConnectParams::new(
+        &database.account,
+        &database.user,
+        Auth::Password(database.password.clone()),
+    );
+    params.host = Some(database.host.clone());
+    params.port = Some(database.port);
+    params.protocol = Protocol::Http;
+    params.database = Some(database.name.clone());
+    params.schema = Some(database.schema.clone());
+    params.warehouse = Some("SFEMU_WH".to_owned());
+    params.driver_path = Some(database.driver_path.clone());
+    params.login_timeout = Duration::from_secs(30);
+    params
+}
+
+fn open(prefix: &str) -> (TestDatabase, Session) {
+    let database = Emulator::start().database(prefix);
+    let session = Session::connect(&params_for(&database)).expect("connect to the emulator");
+    (database, session)
+}
+
+fn text(value: &str) -> Option<String> {
+    Some(value.to_owned())
+}
+
+#[test]
+fn connects_and_selects() {
+    let (_database, mut session) = open("connect");
+    let rows = session
+        .query_rows("SELECT 1 AS ONE, 'a' AS A", &[])
+        .expect("select");
+    assert_eq!(rows, vec![vec![text("1"), text("a")]]);
+}
+
+#[test]
+fn ddl_and_dml_with_bound_parameters() {
+    let (_database, mut session) = open("dml");
+    session
+        .execute(
+            "CREATE TABLE ITEMS (ID NUMBER(38,0), NAME VARCHAR, ACTIVE BOOLEAN, SCORE FLOAT)",
+            &[],
+        )
+        .expect("create table");
+    let inserted = session
+        .execute(
+            "INSERT INTO ITEMS (ID, NAME, ACTIVE, SCORE) VALUES (?, ?, ?, ?)",
+            &[
+                SqlValue::Int(1),
+                SqlValue::from("first"),
+                SqlValue::Bool(true),
+                SqlValue::Float(1.5),
+            ],
+        )
+        .expect("insert with binds");
+    assert_eq!(inserted, 1);
+    session
+        .execute(
+            "INSERT INTO ITEMS (ID, NAME, ACTIVE, SCORE) VALUES (?, ?, ?, ?)",
+            &[
+                SqlValue::Int(2),
+                SqlValue::Null,
+                SqlValue::Bool(false),
+                SqlValue::Null,
+            ],
+        )
+        .expect("insert NULLs");
+    let updated = session
+        .execute(
+            "UPDATE ITEMS SET NAME = ? WHERE ID >= ?",
+            &[SqlValue::from("renamed"), SqlValue::Int(2)],
+        )
+        .expect("update");
+    assert_eq!(updated, 1);
+    let rows = session
+        .query_rows(
+            "SELECT ID, NAME, ACTIVE FROM ITEMS WHERE ACTIVE = ? OR ID = ? ORDER BY ID",
+            &[SqlValue::Bool(true), SqlValue::Int(2)],
+        )
+        .expect("select with binds");
+    assert_eq!(
+        rows,
+        vec![
+            vec![text("1"), text("first"), text("true")],
+            vec![text("2"), text("renamed"), text("false")],
+        ]
+    );
+}
+
+#[test]
+fn query_types_read_back_with_nulls() {
+    let (_database, mut session) = open("types");
+    session
+        .execute(
+            "CREATE TABLE TYPED (I INTEGER, D NUMBER(12,2), TS TIMESTAMP_NTZ, T VARCHAR, B BOOLEAN)",
+            &[],
+        )
+        .expect("create table");
+    session
+        .execute(
+            "INSERT INTO TYPED VALUES (1, 12.34, '2024-01-01 10:00:00', 'x', TRUE), (2, NULL, NULL, NULL, NULL)",
+            &[],
+        )
+        .expect("insert");
+    let batches = session
+        .query("SELECT I, D, TS, T, B FROM TYPED ORDER BY I", &[])
+        .expect("select");
+    let batch = arrow::compute::concat_batches(&batches[0].schema(), &batches).expect("one schema");
+    let types: Vec<DataType> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert!(matches!(types[1], DataType::Decimal128(12, 2)), "{types:?}");
+    assert!(
+        matches!(types[2], DataType::Timestamp(_, None)),
+        "{types:?}"
+    );
+    assert_eq!(types[3], DataType::Utf8);
+    assert_eq!(types[4], DataType::Boolean);
+
+    let rows = session
+        .query_rows("SELECT I, D, TS, T, B FROM TYPED ORDER BY I", &[])
+        .expect("rows");
+    assert_eq!(
+        rows[0],
+        vec![
+            text("1"),
+            text("12.34"),
+            text("2024-01-01T10:00:00"),
+            text("x"),
+            text("true")
+        ]
+    );
+    // A NULL timestamp is NULL, not 1970-01-01 (fixed by the emulator layer).
+    assert_eq!(rows[1], vec![text("2"), None, None, None, None]);
+    assert!(batch.column(2).is_null(1));
+}
+
+#[test]
+fn number_38_column_alone_reads_back() {
+    let (_database, mut session) = open("dec128");
+    session
+        .execute("CREATE TABLE AMOUNTS (AMT NUMBER(38,10))", &[])
+        .expect("create table");
+    // 123456789012.5 with scale 10 is beyond int64 unscaled, so it travels as decimal128,
+    // whose buffers the Go driver may hand over only 8-byte aligned.
+    session
+        .execute(
+            "INSERT INTO AMOUNTS VALUES (123456789012.5), (0.0000000001), (NULL)",
+            &[],
+        )
+        .expect("insert");
+    let batches = session
+        .query("SELECT AMT FROM AMOUNTS ORDER BY AMT", &[])
+        .expect("select decimal only");
+    let schema = batches[0].schema();
+    assert!(
+        matches!(schema.field(0).data_type(), DataType::Decimal128(38, 10)),
+        "{schema:?}"
+    );
+    let rows = session
+        .query_rows("SELECT AMT FROM AMOUNTS ORDER BY AMT", &[])
+        .expect("rows");
+    assert_eq!(
+        rows,
+        vec![
+            vec![text("0.0000000001")],
+            vec![text("123456789012.5000000000")],
+            vec![None]
+        ]
+    );
+}
+
+fn write_parquet(path: &std::path::Path, ids: &[i64]) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("name", DataType::Utf8, true),
+    ]));
+    let names: Vec<String> = ids.iter().map(|id| format!("row {id}")).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(ids.to_vec())),
+            Arc::new(StringArray::from(names)),
+        ],
+    )
+    .expect("batch");
+    let file = std::fs::File::create(path).expect("create parquet file");
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+}
+
+fn copy_statuses(session: &mut Session, sql: &str) -> Vec<String> {
+    let batches = session.query(sql, &[]).expect("copy into");
+    let mut statuses = Vec::new();
+    for batch in &batches {
+        let index = batch
+            .schema()
+            .index_of("status")
+            .expect("COPY reports a status column");
+        let column = arrow::compute::cast(batch.column(index), &DataType::Utf8).expect("text");
+        statuses.extend(
+            column
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap_or_default().to_owned()),
+        );
+    }
+    statuses
+}
+
+fn count(session: &mut Session, table: &str) -> String {
+    let rows = session
+        .query_rows(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .expect("count");
+    rows[0][0].clone().expect("a count is never NULL")
+}
+
+#[test]
+fn put_parquet_then_copy_is_exactly_once() {
+    let (database, mut session) = open("copy");
+    session
+        .execute("CREATE TABLE TARGET (ID NUMBER(38,0), NAME VARCHAR)", &[])
+        .expect("create table");
+    session
+        .execute("CREATE STAGE LANDING", &[])
+        .expect("create stage");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let file = folder.path().join("part_0.parquet");
+    write_parquet(&file, &[1, 2, 3]);
+
+    let location = format!("@{}.PUBLIC.LANDING/workflows/1/partition_0/", database.name);
+    let outcome = session.put_file(&file, &location).expect("put");
+    assert_eq!(outcome.status, "UPLOADED");
+    assert_eq!(outcome.target, "part_0.parquet");
+    // A retried upload overwrites harmlessly.
+    session.put_file(&file, &location).expect("put again");
+    let listed = session.query_rows("LIST @LANDING", &[]).expect("list stage");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0][0].as_deref(), Some("landing/workflows/1/partition_0/part_0.parquet"));
+
+    let copy = format!(
+        "COPY INTO TARGET FROM {location}\n FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
+    );
+    assert_eq!(copy_statuses(&mut session, &copy), ["LOADED"]);
+    assert_eq!(count(&mut session, "TARGET"), "3");
+    // COPY's load history makes the repeat a no-op: this is what exactly-once loading rests on.
+    assert_eq!(copy_statuses(&mut session, &copy), ["LOAD_SKIPPED"]);
+    assert_eq!(count(&mut session, "TARGET"), "3");
+    let rows = session
+        .query_rows("SELECT ID, NAME FROM TARGET ORDER BY ID", &[])
+        .expect("rows");
+    assert_eq!(rows[2], vec![text("3"), text("row 3")]);
+}
+
+#[test]
+fn transaction_rolls_back_on_error_and_commits_on_success() {
+    let (_database, mut session) = open("tx");
+    session
+        .execute("CREATE TABLE LEDGER (ID INTEGER)", &[])
+        .expect("create table");
+    let failed: Result<(), SnowflakeError> = session.transaction(|s| {
+        s.execute("INSERT INTO LEDGER VALUES (1)", &[])?;
+        s.execute("INSERT INTO NO_SUCH_TABLE VALUES (1)", &[])?;
+        Ok(())
+    });
+    assert!(failed.is_err());
+    assert_eq!(
+        count(&mut session, "LEDGER"),
+        "0",
+        "the first insert was rolled back"
+    );
+
+    session
+        .transaction(|s| s.execute("INSERT INTO LEDGER VALUES (2)", &[]).map(|_| ()))
+        .expect("commit");
+    assert_eq!(count(&mut session, "LEDGER"), "1");
+}
+
+#[test]
+fn bad_sql_is_not_retryable_and_names_the_statement() {
+    let (_database, mut session) = open("badsql");
+    let error = session
+        .query("SELECT * FROM MISSING_TABLE\nWHERE 1 = 1", &[])
+        .expect_err("the table does not exist");
+    assert!(!error.is_retryable(), "{error:?}");
+    assert!(!error.outcome_unknown());
+    assert_eq!(error.kind(), ErrorKind::Compilation, "{error:?}");
+    let message = error.to_string();
+    assert!(
+        message.contains("`SELECT * FROM MISSING_TABLE …`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unreachable_host_is_retryable_with_a_clear_message() {
+    let database = Emulator::start().database("unreachable");
+    let mut params = params_for(&database);
+    params.port = Some(1);
+    params.login_timeout = Duration::from_secs(3);
+    let started = Instant::now();
+    let error = Session::connect(&params).expect_err("nothing listens on port 1");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "login gave up in time"
+    );
+    assert!(error.is_retryable(), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("http://127.0.0.1:1"), "{message}");
+    assert!(
+        message.contains("check the account, host and port"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_driver_says_how_to_install_it() {
+    let database = Emulator::start().database("nodriver");
+    let mut params = params_for(&database);
+    params.driver_path = Some("/nonexistent/libadbc_driver_snowflake.so".into());
+    let error = Session::connect(&params).expect_err("no driver there");
+    let message = error.to_string();
+    assert!(
+        message.contains("pip install adbc-driver-snowflake==1.11.0"),
+        "{message}"
+    );
+    assert!(message.contains("ADBC_SNOWFLAKE_DRIVER"), "{message}");
+}
+
+#[test]
+fn expired_session_logs_in_again_transparently() {
+    let (database, mut session) = open("expiry");
+    session.query_rows("SELECT 1", &[]).expect("first query");
+    Emulator::start().expire_sessions(&database.name);
+    let rows = session
+        .query_rows("SELECT 2", &[])
+        .expect("re-login and run");
+    assert_eq!(rows, vec![vec![text("2")]]);
+}
+
+#[test]
+fn second_writer_waits_for_the_first_then_succeeds() {
+    let (database, mut first) = open("lock");
+    first
+        .execute("CREATE TABLE COUNTER (ID INTEGER, V INTEGER)", &[])
+        .expect("create");
+    first
+        .execute("INSERT INTO COUNTER VALUES (1, 0)", &[])
+        .expect("insert");
+    let mut second = Session::connect(&params_for(&database)).expect("second session");
+
+    first.execute("BEGIN", &[]).expect("begin");
+    first
+        .execute("UPDATE COUNTER SET V = 1 WHERE ID = 1", &[])
+        .expect("first update");
+    let waiter = std::thread::spawn(move || {
+        let started = Instant::now();
+        let updated = second.execute("UPDATE COUNTER SET V = V + 10 WHERE ID = 1", &[]);
+        (updated, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !waiter.is_finished(),
+        "the second writer waits for the lock"
+    );
+    first
+        .execute("COMMIT", &[])
+        .expect("commit releases the lock");
+    let (updated, waited) = waiter.join().expect("waiter thread");
+    assert_eq!(
+        updated.expect("the second update succeeds after the wait"),
+        1
+    );
+    assert!(waited >= Duration::from_millis(700), "waited {waited:?}");
+    let rows = first
+        .query_rows("SELECT V FROM COUNTER", &[])
+        .expect("read");
+    assert_eq!(
+        rows,
+        vec![vec![text("11")]],
+        "the second update ran on the committed value"
+    );
+}
+
