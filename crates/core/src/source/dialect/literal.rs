@@ -1,0 +1,112 @@
+//! Typed key values rendered as SQL literals, per platform.
+//!
+//! Only validated forms reach the text: integers and decimal/float text that passed their
+//! checks, dates and times formatted by us, and strings with every quote doubled. A value
+//! whose year falls outside 1..=9999 is refused (no source renders it portably).
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
+use config_schema::SourcePlatform;
+
+use crate::plan::key_value::KeyValue;
+
+use super::TypedColumn;
+
+/// Renders `value` so it compares correctly with `column` on `platform`.
+pub fn render(
+    platform: SourcePlatform,
+    value: &KeyValue,
+    column: &TypedColumn,
+) -> Result<String, String> {
+    use SourcePlatform as P;
+    Ok(match value {
+        KeyValue::Null => return Err("NULL is not a comparable value".into()),
+        KeyValue::Bool(b) => match platform {
+            P::Postgresql | P::Redshift => if *b { "TRUE" } else { "FALSE" }.into(),
+            _ => if *b { "1" } else { "0" }.into(),
+        },
+        KeyValue::Int(i) => i.to_string(),
+        KeyValue::Decimal(d) => d.as_str().to_string(),
+        KeyValue::Float(f) => match platform {
+            P::Postgresql | P::Redshift => format!("CAST({} AS DOUBLE PRECISION)", f.as_str()),
+            P::Sqlserver | P::Teradata => format!("CAST({} AS FLOAT)", f.as_str()),
+            P::Sqlite => f.as_str().to_string(),
+        },
+        KeyValue::Text(s) => string_literal(platform, s, column),
+        KeyValue::Date(d) => {
+            let text = date_text(*d)?;
+            match platform {
+                P::Postgresql | P::Redshift | P::Teradata => format!("DATE '{text}'"),
+                P::Sqlserver => format!("CAST('{text}' AS DATE)"),
+                P::Sqlite => format!("'{text}'"),
+            }
+        }
+        KeyValue::Time(t) => {
+            let text = time_text(*t);
+            match platform {
+                P::Postgresql | P::Redshift | P::Teradata => format!("TIME '{text}'"),
+                P::Sqlserver => format!("CAST('{text}' AS TIME(7))"),
+                P::Sqlite => format!("'{text}'"),
+            }
+        }
+        KeyValue::Timestamp(ts) => {
+            let text = timestamp_text(*ts)?;
+            match platform {
+                P::Postgresql | P::Redshift | P::Teradata => format!("TIMESTAMP '{text}'"),
+                // datetime2(7) holds every datetime/smalldatetime/datetime2 value exactly.
+                P::Sqlserver => format!("CAST('{}' AS DATETIME2(7))", text.replacen(' ', "T", 1)),
+                P::Sqlite => format!("'{text}'"),
+            }
+        }
+        KeyValue::TimestampTz(ts) => {
+            let text = timestamp_text(ts.naive_utc())?;
+            match platform {
+                P::Postgresql | P::Redshift => format!("TIMESTAMPTZ '{text}+00:00'"),
+                P::Teradata => format!("TIMESTAMP '{text}+00:00'"),
+                P::Sqlserver => format!(
+                    "CAST('{}+00:00' AS DATETIMEOFFSET(7))",
+                    text.replacen(' ', "T", 1)
+                ),
+                P::Sqlite => format!("'{text}'"),
+            }
+        }
+        KeyValue::Uuid(u) => format!("'{}'", u.hyphenated()),
+    })
+}
+
+/// `'it''s'`; on SQL Server `N'...'` for national character columns so the comparison stays
+/// on the column's type (an N literal against a varchar column would convert the column).
+fn string_literal(platform: SourcePlatform, s: &str, column: &TypedColumn) -> String {
+    let escaped = s.replace('\'', "''");
+    let national = platform == SourcePlatform::Sqlserver
+        && matches!(
+            column.data_type.to_lowercase().as_str(),
+            "nchar" | "nvarchar" | "ntext" | "sysname"
+        );
+    if national {
+        format!("N'{escaped}'")
+    } else {
+        format!("'{escaped}'")
+    }
+}
+
+fn check_year(year: i32) -> Result<(), String> {
+    if (1..=9999).contains(&year) {
+        Ok(())
+    } else {
+        Err(format!("year {year} is outside 1..=9999"))
+    }
+}
+
+fn date_text(d: NaiveDate) -> Result<String, String> {
+    check_year(d.year())?;
+    Ok(d.format("%Y-%m-%d").to_string())
+}
+
+fn time_text(t: NaiveTime) -> String {
+    t.format("%H:%M:%S%.6f").to_string()
+}
+
+fn timestamp_text(ts: NaiveDateTime) -> Result<String, String> {
+    check_year(ts.year())?;
+    Ok(ts.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+}

@@ -1,0 +1,12 @@
+-- Primary-key columns of one table in key order. Parameters: schema, table (catalog spelling).
+SELECT CAST(a.attname AS TEXT) AS column_name
+FROM pg_catalog.pg_index AS i
+JOIN pg_catalog.pg_class AS c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+-- indkey lists the key's attribute numbers in key order
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position)
+JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum
+WHERE i.indisprimary
+  AND n.nspname = CAST(? AS TEXT)
+  AND c.relname = CAST(? AS TEXT)
+ORDER BY k.position
