@@ -2,4 +2,10 @@
 //! extraction pipeline that does the I/O.
 
 pub mod catalog;
+pub mod connection_string;
+pub mod content_checksum;
 pub mod dialect;
+pub mod extract;
+pub mod odbc;
+pub mod parquet_sink;
+pub mod postgres_native;

@@ -1,0 +1,459 @@
+//! An order-independent content checksum over Arrow values.
+//!
+//! The extraction reports it so the orchestrator can later tell whether two extractions (or an
+//! extraction and a read-back) carried the same rows, whatever their order or file split.
+//!
+//! Definition (stable; change it only together with a version bump of the stored results):
+//! - every value is hashed to 64 bits from a canonical encoding of its *logical* value:
+//!   NULL is one constant; integers of any width, and decimals whose value is integral, hash as
+//!   the same signed 64-bit integer; other decimals hash as (unscaled i128, scale) after
+//!   trailing fractional zeros are stripped (1.50 = 1.5); floats hash as f64 bits with -0.0
+//!   folded into 0.0 and every NaN into one NaN; booleans, dates (days since 1970-01-01),
+//!   times and timestamps (nanoseconds; with and without zone tagged apart), UTF-8 text and
+//!   binary each carry their own tag so `'1'`, `1` and `true` differ;
+//! - a row hash folds its value hashes in column order, `h = fmix64(rotl(h, 23) ^ v)`;
+//! - the checksum is the wrapping sum of `fmix64(row hash)` over all rows.
+//!
+//! A wrapping sum is commutative and associative, so partitions and files can be checksummed
+//! apart and added; it is a 64-bit checksum for detecting change, not a cryptographic digest.
+
+use std::fmt;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Decimal128Array, FixedSizeBinaryArray,
+    LargeBinaryArray, LargeStringArray, StringArray,
+};
+use arrow::datatypes::{
+    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
+    Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType, Time64NanosecondType,
+    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde::{Serialize, Serializer};
+
+const ROW_SEED: u64 = 0x243F_6A88_85A3_08D3;
+const NULL_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
+const TAG_INT: u64 = 0x1000_0000_0000_0001;
+const TAG_FLOAT: u64 = 0x2000_0000_0000_0002;
+const TAG_BOOL: u64 = 0x3000_0000_0000_0003;
+const TAG_DECIMAL: u64 = 0x4000_0000_0000_0004;
+const TAG_TEXT: u64 = 0x5000_0000_0000_0005;
+const TAG_BINARY: u64 = 0x6000_0000_0000_0006;
+const TAG_DATE: u64 = 0x7000_0000_0000_0007;
+const TAG_TIME: u64 = 0x8000_0000_0000_0008;
+const TAG_TIMESTAMP_NTZ: u64 = 0x9000_0000_0000_0009;
+const TAG_TIMESTAMP_TZ: u64 = 0xA000_0000_0000_000A;
+const TAG_OTHER: u64 = 0xB000_0000_0000_000B;
+const MUL: u64 = 0x9FB2_1C65_1E98_DF25;
+
+/// The wrapping sum of row hashes; add batches in any order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ContentChecksum(pub u64);
+
+impl ContentChecksum {
+    /// Adds every row of `batch`.
+    pub fn add_batch(&mut self, batch: &RecordBatch) {
+        let mut rows = vec![ROW_SEED; batch.num_rows()];
+        for column in batch.columns() {
+            fold_column(&mut rows, column);
+        }
+        for row in rows {
+            self.0 = self.0.wrapping_add(fmix64(row));
+        }
+    }
+
+    /// Combines the checksums of two disjoint sets of rows.
+    pub fn combine(self, other: ContentChecksum) -> ContentChecksum {
+        ContentChecksum(self.0.wrapping_add(other.0))
+    }
+}
+
+impl fmt::Display for ContentChecksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// Serialized as 16 lowercase hex digits (JSON numbers cannot hold every u64 exactly).
+impl Serialize for ContentChecksum {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// MurmurHash3's 64-bit finalizer.
+fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    k ^ (k >> 33)
+}
+
+fn hash_int(v: i64) -> u64 {
+    fmix64(v as u64 ^ TAG_INT)
+}
+
+fn hash_float(v: f64) -> u64 {
+    let canonical = if v == 0.0 {
+        0.0
+    } else if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    };
+    fmix64(canonical.to_bits() ^ TAG_FLOAT)
+}
+
+fn hash_wide(v: i128, tag: u64) -> u64 {
+    fmix64(fmix64(v as u64 ^ tag) ^ ((v >> 64) as u64))
+}
+
+fn hash_decimal(v: i128, scale: i8) -> u64 {
+    // Most decimals fit in 64 bits, where division is much cheaper.
+    if let Ok(small) = i64::try_from(v) {
+        let (mut v, mut scale) = (small, scale);
+        while scale > 0 && v % 10 == 0 {
+            v /= 10;
+            scale -= 1;
+        }
+        while scale < 0 {
+            let Some(up) = v.checked_mul(10) else { break };
+            v = up;
+            scale += 1;
+        }
+        if scale == 0 || v == 0 {
+            return hash_int(v);
+        }
+        return fmix64(hash_wide(v.into(), TAG_DECIMAL) ^ (scale as u8 as u64));
+    }
+    let (mut v, mut scale) = (v, scale);
+    while scale > 0 && v % 10 == 0 {
+        v /= 10;
+        scale -= 1;
+    }
+    while scale < 0 {
+        let Some(up) = v.checked_mul(10) else { break };
+        v = up;
+        scale += 1;
+    }
+    fmix64(hash_wide(v, TAG_DECIMAL) ^ (scale as u8 as u64))
+}
+
+fn hash_bytes(bytes: &[u8], tag: u64) -> u64 {
+    let mut h = tag ^ (bytes.len() as u64).wrapping_mul(MUL);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        h = (h ^ word).wrapping_mul(MUL).rotate_left(29);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut tail = [0u8; 8];
+        tail[..rest.len()].copy_from_slice(rest);
+        h = (h ^ u64::from_le_bytes(tail))
+            .wrapping_mul(MUL)
+            .rotate_left(29);
+    }
+    fmix64(h)
+}
+
+fn fold_values(rows: &mut [u64], array: &dyn Array, value: impl Fn(usize) -> u64) {
+    for (i, row) in rows.iter_mut().enumerate() {
+        let v = if array.is_null(i) {
+            NULL_HASH
+        } else {
+            value(i)
+        };
+        *row = fmix64(row.rotate_left(23) ^ v);
+    }
+}
+
+macro_rules! fold_primitive {
+    ($rows:expr, $array:expr, $type:ty, $hash:expr) => {{
+        let values = $array.as_primitive::<$type>().values();
+        fold_values($rows, $array.as_ref(), |i| $hash(values[i]))
+    }};
+}
+
+fn fold_column(rows: &mut [u64], array: &ArrayRef) {
+    match array.data_type() {
+        DataType::Int8 => fold_primitive!(rows, array, Int8Type, |v: i8| hash_int(v.into())),
+        DataType::Int16 => fold_primitive!(rows, array, Int16Type, |v: i16| hash_int(v.into())),
+        DataType::Int32 => fold_primitive!(rows, array, Int32Type, |v: i32| hash_int(v.into())),
+        DataType::Int64 => fold_primitive!(rows, array, Int64Type, hash_int),
+        DataType::UInt8 => fold_primitive!(rows, array, UInt8Type, |v: u8| hash_int(v.into())),
+        DataType::UInt16 => fold_primitive!(rows, array, UInt16Type, |v: u16| hash_int(v.into())),
+        DataType::UInt32 => fold_primitive!(rows, array, UInt32Type, |v: u32| hash_int(v.into())),
+        DataType::UInt64 => {
+            fold_primitive!(rows, array, UInt64Type, |v: u64| match i64::try_from(v) {
+                Ok(small) => hash_int(small),
+                Err(_) => hash_decimal(v.into(), 0),
+            })
+        }
+        DataType::Float32 => {
+            fold_primitive!(rows, array, Float32Type, |v: f32| hash_float(v.into()))
+        }
+        DataType::Float64 => fold_primitive!(rows, array, Float64Type, hash_float),
+        DataType::Boolean => {
+            let values = array
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .expect("boolean array");
+            fold_values(rows, array.as_ref(), |i| {
+                fmix64(u64::from(values.value(i)) ^ TAG_BOOL)
+            })
+        }
+        DataType::Decimal128(_, scale) => {
+            let scale = *scale;
+            let values = array
+                .as_any()
+                .downcast_ref::<Decimal128Array>()
+                .expect("decimal array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_decimal(values.value(i), scale)
+            })
+        }
+        DataType::Utf8 => {
+            let values = array
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("string array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
+            })
+        }
+        DataType::LargeUtf8 => {
+            let values = array
+                .as_any()
+                .downcast_ref::<LargeStringArray>()
+                .expect("string array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
+            })
+        }
+        DataType::Binary => {
+            let values = array
+                .as_any()
+                .downcast_ref::<BinaryArray>()
+                .expect("binary array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_bytes(values.value(i), TAG_BINARY)
+            })
+        }
+        DataType::LargeBinary => {
+            let values = array
+                .as_any()
+                .downcast_ref::<LargeBinaryArray>()
+                .expect("binary array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_bytes(values.value(i), TAG_BINARY)
+            })
+        }
+        DataType::FixedSizeBinary(_) => {
+            let values = array
+                .as_any()
+                .downcast_ref::<FixedSizeBinaryArray>()
+                .expect("binary array");
+            fold_values(rows, array.as_ref(), |i| {
+                hash_bytes(values.value(i), TAG_BINARY)
+            })
+        }
+        DataType::Date32 => fold_primitive!(rows, array, Date32Type, |v: i32| fmix64(
+            v as i64 as u64 ^ TAG_DATE
+        )),
+        DataType::Date64 => fold_primitive!(rows, array, Date64Type, |v: i64| fmix64(
+            v.div_euclid(86_400_000) as u64 ^ TAG_DATE
+        )),
+        DataType::Time32(TimeUnit::Second) => {
+            fold_primitive!(rows, array, Time32SecondType, |v: i32| hash_wide(
+                v as i128 * 1_000_000_000,
+                TAG_TIME
+            ))
+        }
+        DataType::Time32(_) => {
+            fold_primitive!(rows, array, Time32MillisecondType, |v: i32| hash_wide(
+                v as i128 * 1_000_000,
+                TAG_TIME
+            ))
+        }
+        DataType::Time64(TimeUnit::Microsecond) => {
+            fold_primitive!(rows, array, Time64MicrosecondType, |v: i64| hash_wide(
+                v as i128 * 1_000,
+                TAG_TIME
+            ))
+        }
+        DataType::Time64(_) => {
+            fold_primitive!(rows, array, Time64NanosecondType, |v: i64| hash_wide(
+                v as i128, TAG_TIME
+            ))
+        }
+        DataType::Timestamp(unit, zone) => {
+            let tag = if zone.is_some() {
+                TAG_TIMESTAMP_TZ
+            } else {
+                TAG_TIMESTAMP_NTZ
+            };
+            match unit {
+                TimeUnit::Second => {
+                    fold_primitive!(rows, array, TimestampSecondType, |v: i64| hash_wide(
+                        v as i128 * 1_000_000_000,
+                        tag
+                    ))
+                }
+                TimeUnit::Millisecond => {
+                    fold_primitive!(rows, array, TimestampMillisecondType, |v: i64| hash_wide(
+                        v as i128 * 1_000_000,
+                        tag
+                    ))
+                }
+                TimeUnit::Microsecond => {
+                    fold_primitive!(rows, array, TimestampMicrosecondType, |v: i64| hash_wide(
+                        v as i128 * 1_000,
+                        tag
+                    ))
+                }
+                TimeUnit::Nanosecond => {
+                    fold_primitive!(rows, array, TimestampNanosecondType, |v: i64| hash_wide(
+                        v as i128, tag
+                    ))
+                }
+            }
+        }
+        _ => fold_display(rows, array),
+    }
+}
+
+/// Types the pipeline does not produce today: hash their display text, tagged apart.
+fn fold_display(rows: &mut [u64], array: &ArrayRef) {
+    let options = FormatOptions::default();
+    match ArrayFormatter::try_new(array.as_ref(), &options) {
+        Ok(formatter) => fold_values(rows, array.as_ref(), |i| {
+            hash_bytes(formatter.value(i).to_string().as_bytes(), TAG_OTHER)
+        }),
+        Err(_) => fold_values(rows, array.as_ref(), |_| TAG_OTHER),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
+        TimestampMicrosecondArray,
+    };
+    use arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn batch(columns: Vec<ArrayRef>) -> RecordBatch {
+        let fields: Vec<Field> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("valid batch")
+    }
+
+    fn checksum(columns: Vec<ArrayRef>) -> ContentChecksum {
+        let mut c = ContentChecksum::default();
+        c.add_batch(&batch(columns));
+        c
+    }
+
+    #[test]
+    fn row_order_does_not_matter_but_values_and_columns_do() {
+        let a = checksum(vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringArray::from(vec!["a", "b", "c"])),
+        ]);
+        let b = checksum(vec![
+            Arc::new(Int64Array::from(vec![3, 1, 2])),
+            Arc::new(StringArray::from(vec!["c", "a", "b"])),
+        ]);
+        assert_eq!(a, b);
+        let swapped_pairs = checksum(vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+            Arc::new(StringArray::from(vec!["b", "a", "c"])),
+        ]);
+        assert_ne!(a, swapped_pairs);
+        let columns_swapped = checksum(vec![
+            Arc::new(StringArray::from(vec!["a", "b", "c"])),
+            Arc::new(Int64Array::from(vec![1, 2, 3])),
+        ]);
+        assert_ne!(a, columns_swapped);
+    }
+
+    #[test]
+    fn logical_values_hash_alike_across_widths_and_scales() {
+        let ints = checksum(vec![Arc::new(Int32Array::from(vec![
+            Some(7),
+            None,
+            Some(-2),
+        ]))]);
+        let longs = checksum(vec![Arc::new(Int64Array::from(vec![
+            Some(7),
+            None,
+            Some(-2),
+        ]))]);
+        let decimals = checksum(vec![Arc::new(
+            Decimal128Array::from(vec![Some(7_000), None, Some(-2_000)])
+                .with_precision_and_scale(38, 3)
+                .expect("decimal"),
+        )]);
+        assert_eq!(ints, longs);
+        assert_eq!(ints, decimals);
+        let a = checksum(vec![Arc::new(
+            Decimal128Array::from(vec![150])
+                .with_precision_and_scale(10, 2)
+                .expect("decimal"),
+        )]);
+        let b = checksum(vec![Arc::new(
+            Decimal128Array::from(vec![15])
+                .with_precision_and_scale(10, 1)
+                .expect("decimal"),
+        )]);
+        assert_eq!(a, b, "1.50 == 1.5");
+        let c = checksum(vec![Arc::new(
+            Decimal128Array::from(vec![15])
+                .with_precision_and_scale(10, 2)
+                .expect("decimal"),
+        )]);
+        assert_ne!(a, c, "1.5 != 0.15");
+    }
+
+    #[test]
+    fn null_zero_empty_and_negative_zero() {
+        let null = checksum(vec![Arc::new(StringArray::from(vec![None::<&str>]))]);
+        let empty = checksum(vec![Arc::new(StringArray::from(vec![""]))]);
+        assert_ne!(null, empty);
+        let zero = checksum(vec![Arc::new(Float64Array::from(vec![0.0]))]);
+        let negative_zero = checksum(vec![Arc::new(Float64Array::from(vec![-0.0]))]);
+        assert_eq!(zero, negative_zero);
+        let int_zero = checksum(vec![Arc::new(Int64Array::from(vec![0]))]);
+        assert_ne!(zero, int_zero, "float and integer are tagged apart");
+    }
+
+    #[test]
+    fn timestamps_with_and_without_zone_differ() {
+        let ntz = checksum(vec![Arc::new(TimestampMicrosecondArray::from(vec![1]))]);
+        let tz = checksum(vec![Arc::new(
+            TimestampMicrosecondArray::from(vec![1]).with_timezone("UTC"),
+        )]);
+        assert_ne!(ntz, tz);
+    }
+
+    #[test]
+    fn pinned_value() {
+        // Pins the definition: a change here changes every stored checksum.
+        let c = checksum(vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(StringArray::from(vec![Some("héllo 🌍"), None])),
+        ]);
+        insta::assert_snapshot!(c.to_string());
+        assert_eq!(serde_json::to_string(&c).expect("json"), format!("\"{c}\""));
+    }
+}

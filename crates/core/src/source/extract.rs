@@ -1,0 +1,647 @@
+//! The one extraction pipeline: a source [`BatchReader`] -> Parquet files that roll at a target
+//! size -> an [`Uploader`].
+//!
+//! Three threads cooperate, joined by bounded channels so memory and local disk stay bounded:
+//!
+//! ```text
+//!  caller thread            writer thread                      upload thread
+//!  reader.next_batch() --> rename, checksum, Parquet encode --> uploader.upload(file), delete
+//!        (channel of 2 batches)          (channel of 1 finished file)
+//! ```
+//!
+//! While file `i` is uploaded, file `i + 1` is being read and written; at most one finished file
+//! waits for the uploader, so at any time there are at most three local files (one uploading,
+//! one waiting, one being written). A full channel stalls the stage before it.
+//!
+//! The reader runs on the caller's thread, so it does not need to be `Send` (an ODBC cursor
+//! borrows its connection); the uploader moves to its own thread and must be `Send`.
+//!
+//! A partition without rows produces no file: the outcome then lists no files and zero rows.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::connection_string::ConnectionString;
+use super::content_checksum::ContentChecksum;
+use super::odbc::{self, OdbcReadOptions};
+use super::parquet_sink::{FinishedFile, ParquetOptions, RollingParquetWriter};
+use super::postgres_native::{self, PgConnectParams};
+
+/// Batches a source hands to the pipeline. Every batch has exactly [`BatchReader::schema`].
+pub trait BatchReader {
+    /// The fixed schema of every batch (source column names, catalog types).
+    fn schema(&self) -> SchemaRef;
+
+    /// The next batch, or `None` once the result set is exhausted.
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError>;
+}
+
+/// Where finished Parquet files go. The worker plugs in a Snowflake stage PUT to
+/// `@TASK_RESULTS/workflows/{wf}/tables/{table}/partition_{n}/attempt_{k}/`; tests and the
+/// benchmark use [`LocalDirUploader`].
+pub trait Uploader {
+    /// Uploads the local file at `local_path` under the name `file_name`. The pipeline deletes
+    /// the local file afterwards, whatever the result.
+    fn upload(&mut self, local_path: &Path, file_name: &str) -> Result<(), UploadError>;
+}
+
+/// An upload that failed, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadError {
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// Copies finished files into a local directory (tests, benchmark, local runs).
+#[derive(Debug, Clone)]
+pub struct LocalDirUploader {
+    dir: PathBuf,
+}
+
+impl LocalDirUploader {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalDirUploader { dir: dir.into() }
+    }
+}
+
+impl Uploader for LocalDirUploader {
+    fn upload(&mut self, local_path: &Path, file_name: &str) -> Result<(), UploadError> {
+        let io_error = |e: std::io::Error| UploadError {
+            message: format!(
+                "cannot copy `{}` into `{}`: {e}",
+                local_path.display(),
+                self.dir.display()
+            ),
+            retryable: true,
+        };
+        fs::create_dir_all(&self.dir).map_err(io_error)?;
+        let destination = self.dir.join(file_name);
+        // A rename is free on the same file system; fall back to a copy across devices.
+        if fs::rename(local_path, &destination).is_err() {
+            fs::copy(local_path, &destination).map_err(io_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// How one partition is written: where local files live, target column names, Parquet knobs.
+#[derive(Debug, Clone)]
+pub struct ExtractOptions {
+    /// Source table, only for messages (`schema.table`).
+    pub table: String,
+    /// Parquet field names, one per source column, in order (after `columnNameMappings`).
+    /// Empty means: keep the source names.
+    pub target_column_names: Vec<String>,
+    /// Directory for the local files while they are written and uploaded.
+    pub local_dir: PathBuf,
+    pub parquet: ParquetOptions,
+}
+
+/// One file the pipeline uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtractedFile {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// What a finished extraction reports to the orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExtractOutcome {
+    pub files: Vec<ExtractedFile>,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Order-independent content checksum of every extracted value (see `content_checksum`).
+    pub checksum: ContentChecksum,
+}
+
+/// Everything that can stop an extraction. Each variant names the offender and knows whether
+/// retrying the task can help ([`ExtractError::is_retryable`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("cannot connect to {target}: {message}; check that the source is running and reachable (will be retried)")]
+    Unreachable { target: String, message: String },
+    #[error("source {target} refused the login: {message}; fix the credentials in the worker configuration")]
+    Authentication { target: String, message: String },
+    #[error("odbc driver `{driver}` is not installed: {message}; install it or fix `driver_name` in the worker configuration")]
+    MissingDriver { driver: String, message: String },
+    #[error("table `{table}` does not exist on the source: {message}")]
+    MissingTable { table: String, message: String },
+    #[error("column `{column}` of table `{table}` has source type `{source_type}`, which extraction does not support; cast it in a view or map it with `columnTypeMappings`")]
+    UnsupportedType {
+        table: String,
+        column: String,
+        source_type: String,
+    },
+    #[error("column `{column}` of table `{table}`: {message}")]
+    ValueNotRepresentable {
+        table: String,
+        column: String,
+        message: String,
+    },
+    #[error("column `{column}` of table `{table}` holds a value longer than {limit} bytes; raise `max_text_bytes` in the worker configuration")]
+    ValueTooLong {
+        table: String,
+        column: String,
+        limit: usize,
+    },
+    #[error("query on table `{table}` failed: {message}{}", retry_hint(*retryable))]
+    Query {
+        table: String,
+        message: String,
+        retryable: bool,
+    },
+    #[error("reading table `{table}` failed: {message}{}", retry_hint(*retryable))]
+    Read {
+        table: String,
+        message: String,
+        retryable: bool,
+    },
+    #[error("cannot write parquet file `{path}`: {message} (will be retried)")]
+    Write { path: PathBuf, message: String },
+    #[error("cannot upload `{file}`: {message}{}", retry_hint(*retryable))]
+    Upload {
+        file: String,
+        message: String,
+        retryable: bool,
+    },
+    #[error("invalid extraction request for table `{table}`: {message}")]
+    InvalidRequest { table: String, message: String },
+    #[error("extraction of table `{table}` was cancelled (will be retried)")]
+    Cancelled { table: String },
+}
+
+fn retry_hint(retryable: bool) -> &'static str {
+    if retryable {
+        " (will be retried)"
+    } else {
+        ""
+    }
+}
+
+impl ExtractError {
+    /// May running the same task again succeed without anyone changing anything?
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ExtractError::Unreachable { .. }
+            | ExtractError::Write { .. }
+            | ExtractError::Cancelled { .. } => true,
+            ExtractError::Query { retryable, .. }
+            | ExtractError::Read { retryable, .. }
+            | ExtractError::Upload { retryable, .. } => *retryable,
+            ExtractError::Authentication { .. }
+            | ExtractError::MissingDriver { .. }
+            | ExtractError::MissingTable { .. }
+            | ExtractError::UnsupportedType { .. }
+            | ExtractError::ValueNotRepresentable { .. }
+            | ExtractError::ValueTooLong { .. }
+            | ExtractError::InvalidRequest { .. } => false,
+        }
+    }
+}
+
+/// Where a partition is read from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// Binary COPY over the PostgreSQL protocol (the default for postgresql).
+    PostgresNative(PgConnectParams),
+    /// Any ODBC driver.
+    Odbc {
+        connection_string: ConnectionString,
+        read: OdbcReadOptions,
+    },
+}
+
+/// One partition's statement and the catalog schema of its result.
+#[derive(Debug, Clone)]
+pub struct ExtractRequest {
+    /// A single SELECT without parameters (the dialect renders bounds as typed literals).
+    pub select_sql: String,
+    /// Source column names and the Arrow types the catalog chose, in SELECT order.
+    pub schema: SchemaRef,
+}
+
+/// Connects, runs the partition's SELECT and streams it through the pipeline.
+pub fn extract(
+    source: &SourceSpec,
+    request: &ExtractRequest,
+    options: &ExtractOptions,
+    uploader: &mut (dyn Uploader + Send),
+    cancel: &CancellationToken,
+) -> Result<ExtractOutcome, ExtractError> {
+    let started = std::time::Instant::now();
+    let outcome = match source {
+        SourceSpec::PostgresNative(params) => {
+            let mut client = postgres_native::connect(params)?;
+            let mut reader = postgres_native::PgCopyReader::start(
+                &mut client,
+                &request.select_sql,
+                request.schema.clone(),
+                &options.table,
+            )?;
+            run_pipeline(&mut reader, options, uploader, cancel)?
+        }
+        SourceSpec::Odbc {
+            connection_string,
+            read,
+        } => {
+            let connection = odbc::connect(connection_string)?;
+            let mut reader = odbc::OdbcBatchReader::start(
+                connection,
+                &request.select_sql,
+                request.schema.clone(),
+                &options.table,
+                *read,
+            )?;
+            run_pipeline(&mut reader, options, uploader, cancel)?
+        }
+    };
+    tracing::info!(
+        table = %options.table,
+        rows = outcome.rows,
+        bytes = outcome.bytes,
+        files = outcome.files.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "partition extracted"
+    );
+    Ok(outcome)
+}
+
+/// Batches in flight between the reader and the writer thread.
+const BATCH_CHANNEL_CAPACITY: usize = 2;
+/// Finished files waiting for the uploader (the one being uploaded is not counted).
+const FILE_CHANNEL_CAPACITY: usize = 1;
+
+/// Runs the pipeline to the end: every batch of `reader` is written, every file uploaded and
+/// deleted locally. On error, local files of this run are removed.
+pub fn run_pipeline(
+    reader: &mut dyn BatchReader,
+    options: &ExtractOptions,
+    uploader: &mut (dyn Uploader + Send),
+    cancel: &CancellationToken,
+) -> Result<ExtractOutcome, ExtractError> {
+    let target_schema =
+        super::parquet_sink::renamed_schema(&reader.schema(), &options.target_column_names)
+            .map_err(|message| ExtractError::InvalidRequest {
+                table: options.table.clone(),
+                message,
+            })?;
+    // A private directory per run: concurrent partitions never share file names, and every
+    // local file goes away with it, whatever happens.
+    let work_dir = fs::create_dir_all(&options.local_dir)
+        .and_then(|()| {
+            tempfile::Builder::new()
+                .prefix("extract-")
+                .tempdir_in(&options.local_dir)
+        })
+        .map_err(|e| ExtractError::Write {
+            path: options.local_dir.clone(),
+            message: e.to_string(),
+        })?;
+
+    let (batch_tx, batch_rx) = sync_channel::<RecordBatch>(BATCH_CHANNEL_CAPACITY);
+    let (file_tx, file_rx) = sync_channel::<FinishedFile>(FILE_CHANNEL_CAPACITY);
+
+    thread::scope(|scope| {
+        let upload_handle = scope.spawn(move || upload_loop(file_rx, uploader));
+        let writer = RollingParquetWriter::new(
+            target_schema,
+            work_dir.path().to_path_buf(),
+            options.parquet.clone(),
+        );
+        let writer_handle = scope.spawn(move || write_loop(batch_rx, writer, file_tx));
+
+        let read_result = read_loop(reader, batch_tx, cancel, &options.table);
+        // The writer ends when the batch channel closes (read_loop dropped its sender).
+        let write_result = writer_handle
+            .join()
+            .expect("the parquet writer thread does not panic");
+        let upload_result = upload_handle
+            .join()
+            .expect("the upload thread does not panic");
+        combine(read_result, write_result, upload_result)
+    })
+}
+
+fn read_loop(
+    reader: &mut dyn BatchReader,
+    batch_tx: SyncSender<RecordBatch>,
+    cancel: &CancellationToken,
+    table: &str,
+) -> Result<(), ExtractError> {
+    loop {
+        if cancel.is_cancelled() {
+            return Err(ExtractError::Cancelled {
+                table: table.to_string(),
+            });
+        }
+        let Some(batch) = reader.next_batch()? else {
+            return Ok(());
+        };
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        if batch_tx.send(batch).is_err() {
+            // The writer stopped early; its own error explains why.
+            return Ok(());
+        }
+    }
+}
+
+/// What the writer thread hands back: the checksum of everything it wrote.
+struct WriteSummary {
+    checksum: ContentChecksum,
+}
+
+fn write_loop(
+    batch_rx: Receiver<RecordBatch>,
+    mut writer: RollingParquetWriter,
+    file_tx: SyncSender<FinishedFile>,
+) -> Result<WriteSummary, ExtractError> {
+    let mut checksum = ContentChecksum::default();
+    for batch in batch_rx {
+        checksum.add_batch(&batch);
+        if let Some(finished) = writer.write(&batch)? {
+            if file_tx.send(finished).is_err() {
+                // The uploader stopped; its error is reported by the caller.
+                writer.abandon();
+                return Ok(WriteSummary { checksum });
+            }
+        }
+    }
+    if let Some(finished) = writer.finish()? {
+        // A send error means the uploader failed; the caller reports that error.
+        let _ = file_tx.send(finished);
+    }
+    Ok(WriteSummary { checksum })
+}
+
+fn upload_loop(
+    file_rx: Receiver<FinishedFile>,
+    uploader: &mut (dyn Uploader + Send),
+) -> Result<Vec<ExtractedFile>, ExtractError> {
+    let mut uploaded = Vec::new();
+    for file in file_rx {
+        let result = uploader.upload(&file.path, &file.name);
+        // Local disk stays bounded: the file goes whether or not the upload worked.
+        let _ = fs::remove_file(&file.path);
+        result.map_err(|e| ExtractError::Upload {
+            file: file.name.clone(),
+            message: e.message,
+            retryable: e.retryable,
+        })?;
+        tracing::debug!(file = %file.name, rows = file.rows, bytes = file.bytes, "file uploaded");
+        uploaded.push(ExtractedFile {
+            name: file.name,
+            rows: file.rows,
+            bytes: file.bytes,
+        });
+    }
+    Ok(uploaded)
+}
+
+/// The first real error wins: a reader error explains a writer that saw a closed channel and
+/// an upload error explains a writer that could not hand over its file.
+fn combine(
+    read: Result<(), ExtractError>,
+    write: Result<WriteSummary, ExtractError>,
+    upload: Result<Vec<ExtractedFile>, ExtractError>,
+) -> Result<ExtractOutcome, ExtractError> {
+    read?;
+    let files = upload?;
+    let summary = write?;
+    let rows = files.iter().map(|f| f.rows).sum();
+    let bytes = files.iter().map(|f| f.bytes).sum();
+    Ok(ExtractOutcome {
+        files,
+        rows,
+        bytes,
+        checksum: summary.checksum,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    struct VecReader {
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+        fail_at: Option<usize>,
+    }
+
+    impl BatchReader for VecReader {
+        fn schema(&self) -> SchemaRef {
+            self.schema.clone()
+        }
+        fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError> {
+            if self.fail_at == Some(self.batches.len()) {
+                return Err(ExtractError::Read {
+                    table: "s.t".into(),
+                    message: "connection lost".into(),
+                    retryable: true,
+                });
+            }
+            Ok(self.batches.pop())
+        }
+    }
+
+    fn reader(batches: usize, rows: i64) -> VecReader {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let batches = (0..batches as i64)
+            .map(|b| {
+                let ids: Vec<i64> = (0..rows).map(|i| b * rows + i).collect();
+                let names: Vec<Option<String>> = ids
+                    .iter()
+                    .map(|i| (i % 3 != 0).then(|| format!("name {i}")))
+                    .collect();
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(Int64Array::from(ids)),
+                        Arc::new(StringArray::from(names)),
+                    ],
+                )
+                .expect("valid batch")
+            })
+            .collect();
+        VecReader {
+            schema,
+            batches,
+            fail_at: None,
+        }
+    }
+
+    fn options(dir: &Path, target_bytes: u64) -> ExtractOptions {
+        ExtractOptions {
+            table: "s.t".into(),
+            target_column_names: vec!["ID".into(), "NAME".into()],
+            local_dir: dir.join("local"),
+            parquet: ParquetOptions {
+                target_file_bytes: target_bytes,
+                ..ParquetOptions::default()
+            },
+        }
+    }
+
+    struct FailingUploader;
+    impl Uploader for FailingUploader {
+        fn upload(&mut self, _: &Path, file_name: &str) -> Result<(), UploadError> {
+            Err(UploadError {
+                message: format!("stage refused {file_name}"),
+                retryable: true,
+            })
+        }
+    }
+
+    #[test]
+    fn rolls_files_uploads_and_cleans_local_dir() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = LocalDirUploader::new(dir.path().join("stage"));
+        let mut r = reader(20, 5_000);
+        let outcome = run_pipeline(
+            &mut r,
+            &options(dir.path(), 64 * 1024),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        assert_eq!(outcome.rows, 100_000);
+        assert!(
+            outcome.files.len() > 1,
+            "tiny target size must roll files: {:?}",
+            outcome.files
+        );
+        assert_eq!(outcome.files.iter().map(|f| f.rows).sum::<u64>(), 100_000);
+        let staged = fs::read_dir(dir.path().join("stage"))
+            .expect("stage dir")
+            .count();
+        assert_eq!(staged, outcome.files.len());
+        let local = fs::read_dir(dir.path().join("local"))
+            .expect("local dir")
+            .count();
+        assert_eq!(local, 0, "local files are deleted after upload");
+    }
+
+    #[test]
+    fn checksum_does_not_depend_on_batch_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = LocalDirUploader::new(dir.path().join("a"));
+        let mut forward = reader(4, 100);
+        let a = run_pipeline(
+            &mut forward,
+            &options(dir.path(), 1 << 20),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        let mut backward = reader(4, 100);
+        backward.batches.reverse();
+        let mut up = LocalDirUploader::new(dir.path().join("b"));
+        let b = run_pipeline(
+            &mut backward,
+            &options(dir.path(), 1 << 20),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        assert_eq!(a.checksum, b.checksum);
+        let mut fewer = reader(3, 100);
+        let mut up = LocalDirUploader::new(dir.path().join("c"));
+        let c = run_pipeline(
+            &mut fewer,
+            &options(dir.path(), 1 << 20),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        assert_ne!(a.checksum, c.checksum);
+    }
+
+    #[test]
+    fn empty_source_gives_no_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = LocalDirUploader::new(dir.path().join("stage"));
+        let mut r = reader(0, 0);
+        let outcome = run_pipeline(
+            &mut r,
+            &options(dir.path(), 1 << 20),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        assert_eq!(outcome.rows, 0);
+        assert!(outcome.files.is_empty());
+    }
+
+    #[test]
+    fn upload_error_is_reported_and_local_files_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut r = reader(20, 5_000);
+        let err = run_pipeline(
+            &mut r,
+            &options(dir.path(), 64 * 1024),
+            &mut FailingUploader,
+            &CancellationToken::new(),
+        )
+        .expect_err("upload fails");
+        assert!(matches!(err, ExtractError::Upload { .. }), "{err}");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("stage refused"), "{err}");
+        let local = fs::read_dir(dir.path().join("local"))
+            .expect("local dir")
+            .count();
+        assert_eq!(local, 0);
+    }
+
+    #[test]
+    fn reader_error_wins_and_cancel_stops() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = LocalDirUploader::new(dir.path().join("stage"));
+        let mut r = reader(5, 10);
+        r.fail_at = Some(2);
+        let err = run_pipeline(
+            &mut r,
+            &options(dir.path(), 1 << 20),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect_err("reader fails");
+        assert!(err.to_string().contains("connection lost"), "{err}");
+
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let mut r = reader(5, 10);
+        let err = run_pipeline(&mut r, &options(dir.path(), 1 << 20), &mut up, &cancel)
+            .expect_err("cancelled");
+        assert!(matches!(err, ExtractError::Cancelled { .. }));
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn rename_list_must_match_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = LocalDirUploader::new(dir.path().join("stage"));
+        let mut opts = options(dir.path(), 1 << 20);
+        opts.target_column_names = vec!["ONLY_ONE".into()];
+        let err = run_pipeline(&mut reader(1, 1), &opts, &mut up, &CancellationToken::new())
+            .expect_err("bad rename");
+        assert!(!err.is_retryable());
+        insta::assert_snapshot!(err.to_string());
+    }
+}
