@@ -252,9 +252,14 @@ fn put_parquet_then_copy_is_exactly_once() {
     assert_eq!(outcome.target, "part_0.parquet");
     // A retried upload overwrites harmlessly.
     session.put_file(&file, &location).expect("put again");
-    let listed = session.query_rows("LIST @LANDING", &[]).expect("list stage");
+    let listed = session
+        .query_rows("LIST @LANDING", &[])
+        .expect("list stage");
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0][0].as_deref(), Some("landing/workflows/1/partition_0/part_0.parquet"));
+    assert_eq!(
+        listed[0][0].as_deref(),
+        Some("landing/workflows/1/partition_0/part_0.parquet")
+    );
 
     let copy = format!(
         "COPY INTO TARGET FROM {location}\n FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE"
@@ -400,3 +405,53 @@ fn second_writer_waits_for_the_first_then_succeeds() {
     );
 }
 
+#[test]
+fn conflicting_transaction_waits_and_keeps_its_earlier_work() {
+    let (database, mut first) = open("lockreplay");
+    first
+        .execute("CREATE TABLE TASKS (ID INTEGER, OWNER VARCHAR)", &[])
+        .expect("create");
+    first
+        .execute("CREATE TABLE AUDIT (NOTE VARCHAR)", &[])
+        .expect("create");
+    first
+        .execute("INSERT INTO TASKS VALUES (1, NULL), (2, NULL)", &[])
+        .expect("insert");
+    let mut second = Session::connect(&params_for(&database)).expect("second session");
+
+    first.execute("BEGIN", &[]).expect("begin");
+    first
+        .execute("UPDATE TASKS SET OWNER = 'first' WHERE ID = 1", &[])
+        .expect("first claims task 1");
+    let waiter = std::thread::spawn(move || {
+        let result: Result<i64, SnowflakeError> = second.transaction(|s| {
+            s.execute("INSERT INTO AUDIT VALUES ('second was here')", &[])?;
+            // Conflicts with the first session's uncommitted update: waits for its commit.
+            s.execute("UPDATE TASKS SET OWNER = 'second' WHERE ID IN (1, 2)", &[])
+        });
+        result
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !waiter.is_finished(),
+        "the second transaction waits for the lock"
+    );
+    first.execute("COMMIT", &[]).expect("commit");
+    let updated = waiter
+        .join()
+        .expect("waiter thread")
+        .expect("second transaction commits");
+    assert_eq!(updated, 2);
+    let audit = first
+        .query_rows("SELECT NOTE FROM AUDIT", &[])
+        .expect("audit");
+    assert_eq!(
+        audit,
+        vec![vec![text("second was here")]],
+        "work before the wait survived"
+    );
+    let owners = first
+        .query_rows("SELECT OWNER FROM TASKS ORDER BY ID", &[])
+        .expect("owners");
+    assert_eq!(owners, vec![vec![text("second")], vec![text("second")]]);
+}
