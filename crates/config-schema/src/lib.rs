@@ -12,6 +12,7 @@ pub mod problem;
 mod schema_check;
 pub mod secret;
 pub mod worker;
+pub mod workflow;
 
 pub use document::ConfigError;
 pub use platform::SourcePlatform;

@@ -630,7 +630,7 @@ fn validate_redshift(raw: RawRedshift, problems: &mut Problems) -> Option<Redshi
         &raw.session_token_file,
         problems,
     );
-    let mut require = |key: &str, present: bool, problems: &mut Problems| {
+    let require = |key: &str, present: bool, problems: &mut Problems| {
         if !present {
             let method = match method {
                 RedshiftAuthMethod::Standard => "standard",

@@ -1,0 +1,57 @@
+//! The data-migration workflow JSON.
+//!
+//! `raw` mirrors the file, `merge` applies `defaultTableConfiguration`, `validate` checks each
+//! merged table and builds the `model` types, which serialize to the merged configuration the
+//! orchestrator stores.
+
+pub mod merge;
+pub mod model;
+pub mod raw;
+pub mod validate;
+
+pub use model::{
+    Extraction, IcebergConfig, PartitionSize, SourceTable, Synchronization, TableConfig,
+    TargetTable, WorkflowConfig,
+};
+pub use raw::RawWorkflowConfig;
+pub use validate::{
+    check_identifier, check_single_expression, validate_workflow, validate_workflow_name,
+};
+
+use crate::document::{check_and_deserialize, parse_json, schema_value, ConfigError};
+use crate::problem::Problems;
+use crate::SourcePlatform;
+
+const WHAT: &str = "the workflow configuration";
+
+/// Parses and validates workflow JSON text. `platform` enables platform-specific checks.
+pub fn parse_workflow(
+    text: &str,
+    platform: Option<SourcePlatform>,
+) -> Result<WorkflowConfig, ConfigError> {
+    let value = parse_json(WHAT, text)?;
+    parse_workflow_value(&value, platform)
+}
+
+/// Validates an already parsed workflow document.
+pub fn parse_workflow_value(
+    value: &serde_json::Value,
+    platform: Option<SourcePlatform>,
+) -> Result<WorkflowConfig, ConfigError> {
+    let mut problems = Problems::default();
+    let Some(raw) = check_and_deserialize::<RawWorkflowConfig>(value, &mut problems) else {
+        return Err(ConfigError::Invalid {
+            what: WHAT,
+            problems,
+        });
+    };
+    validate_workflow(raw, platform).map_err(|problems| ConfigError::Invalid {
+        what: WHAT,
+        problems,
+    })
+}
+
+/// The JSON Schema of the workflow JSON.
+pub fn workflow_json_schema() -> serde_json::Value {
+    schema_value::<RawWorkflowConfig>()
+}
