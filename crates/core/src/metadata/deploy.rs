@@ -1,0 +1,506 @@
+//! Applying the migrations: bootstrap, lock, ledger.
+//!
+//! 1. Bootstrap (every time, idempotent): the database and schemas when missing, the ledger
+//!    (SCHEMA_MIGRATION) and the lock table with its single row.
+//! 2. Read the ledger. Nothing pending: done, without taking the lock (a second deploy is a
+//!    no-op).
+//! 3. Take the lease-style lock (conditional UPDATE of the lock row with this deployer's
+//!    token and an expiry); wait while another deployer holds it.
+//! 4. Read the ledger again (the other deployer may have done the work), apply each pending
+//!    version statement by statement, renew the lock before each version, record the outcome
+//!    (a failure is recorded with SUCCESS = FALSE and retried by the next deploy).
+//! 5. The queue procedures (transport `procedure`) are a repeatable step: re-created whenever
+//!    their generated text changed, recorded under [`PROCEDURES_LEDGER_VERSION`].
+//! 6. Release the lock.
+
+use std::time::{Duration, Instant};
+
+use crate::queue::clock::timestamp_text;
+use crate::queue::{procedures_ddl, SqlExecutor};
+use crate::snowflake::{SnowflakeError, SqlValue};
+
+use super::migrations::{bootstrap_statements, migrations, sha256_hex, Migration};
+use super::sql_script::{render_template, to_positional};
+use super::{MetadataError, MetadataNames, MetadataNamesSql};
+
+/// Ledger version under which the repeatable queue-procedure step is recorded.
+pub const PROCEDURES_LEDGER_VERSION: i64 = 1_000_000;
+
+const SCHEMAS_PRESENT: &str = include_str!("../../../../sql/metadata/deploy/schemas_present.sql");
+const LEDGER_APPLIED: &str = include_str!("../../../../sql/metadata/deploy/ledger_applied.sql");
+const LEDGER_UPDATE: &str = include_str!("../../../../sql/metadata/deploy/ledger_update.sql");
+const LEDGER_INSERT: &str = include_str!("../../../../sql/metadata/deploy/ledger_insert.sql");
+const LOCK_ACQUIRE: &str = include_str!("../../../../sql/metadata/deploy/lock_acquire.sql");
+const LOCK_RELEASE: &str = include_str!("../../../../sql/metadata/deploy/lock_release.sql");
+const LOCK_HOLDER: &str = include_str!("../../../../sql/metadata/deploy/lock_holder.sql");
+
+/// How to deploy.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    /// Create the queue procedures. Off against the emulator, which has no procedures.
+    pub procedures: bool,
+    /// Names this deployer in the lock and the ledger, e.g. `orchestrator@host`.
+    pub deployer: String,
+    /// How long the lock stays ours without renewal.
+    pub lock_lease: Duration,
+    /// How long to wait for another deployer's lock before giving up.
+    pub lock_wait: Duration,
+    /// Pause between two attempts to take the lock.
+    pub lock_poll: Duration,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        DeployOptions {
+            procedures: true,
+            deployer: "orchestrator".to_owned(),
+            lock_lease: Duration::from_secs(600),
+            lock_wait: Duration::from_secs(900),
+            lock_poll: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployReport {
+    /// Versions applied by this call, in order.
+    pub applied: Vec<i64>,
+    /// Whether this call (re)created the queue procedures.
+    pub procedures_deployed: bool,
+}
+
+impl DeployReport {
+    pub fn is_noop(&self) -> bool {
+        self.applied.is_empty() && !self.procedures_deployed
+    }
+}
+
+/// Applies the migrations of this build (see the module documentation).
+pub fn deploy(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    options: &DeployOptions,
+) -> Result<DeployReport, MetadataError> {
+    deploy_migrations(session, names, &migrations(), options)
+}
+
+/// [`deploy`] with an explicit list of migrations (tests inject failing versions).
+pub fn deploy_migrations(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    migrations: &[Migration],
+    options: &DeployOptions,
+) -> Result<DeployReport, MetadataError> {
+    names.validate()?;
+    let procedures = if options.procedures {
+        Some(procedures_ddl(names)?)
+    } else {
+        None
+    };
+    bootstrap(session, names)?;
+    if pending_work(session, names, migrations, procedures.as_deref())?.is_none() {
+        tracing::debug!("metadata is up to date");
+        return Ok(DeployReport::default());
+    }
+
+    let owner = format!("{}:{}", options.deployer, uuid::Uuid::new_v4());
+    acquire_lock(session, names, &owner, options)?;
+    let outcome = apply_pending(
+        session,
+        names,
+        migrations,
+        procedures.as_deref(),
+        &owner,
+        options,
+    );
+    if let Err(error) = release_lock(session, names, &owner) {
+        tracing::warn!(%error, "could not release the metadata migration lock; it expires by itself");
+    }
+    outcome
+}
+
+/// Every statement a deploy may run, in order, for `orchestrator deploy --print`: bootstrap,
+/// every version, and the queue procedures.
+pub fn render_deployment(names: &MetadataNames) -> Result<Vec<String>, MetadataError> {
+    names.validate()?;
+    let mut statements = bootstrap_statements(names);
+    for migration in migrations() {
+        statements.extend(migration.statements(names));
+    }
+    statements.extend(procedures_ddl(names)?);
+    Ok(statements)
+}
+
+struct Pending<'a> {
+    migrations: Vec<&'a Migration>,
+    procedures: Option<(&'a [String], String)>,
+}
+
+fn bootstrap(session: &mut impl SqlExecutor, names: &MetadataNames) -> Result<(), MetadataError> {
+    let statements = bootstrap_statements(names);
+    // The first three create the database and the schemas: skipped when both schemas exist,
+    // so a role without CREATE DATABASE can deploy into a prepared database.
+    let (containers, tables) = statements.split_at(3);
+    if !schemas_exist(session, names) {
+        for statement in containers {
+            run_statement(
+                session,
+                statement,
+                &[],
+                "create the metadata database and schemas",
+            )?;
+        }
+    }
+    for statement in tables {
+        if let Err(error) = run_statement(
+            session,
+            statement,
+            &[],
+            "create the migration ledger and lock",
+        ) {
+            // Two deployers creating the lock row at once: the loser's insert conflicts, but
+            // the row exists, which is all this step needs.
+            if !lock_row_exists(session, names) {
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
+    let statement = to_positional(&render_template(SCHEMAS_PRESENT, names));
+    let params = [
+        SqlValue::Text(names.migration_schema_name()),
+        SqlValue::Text(names.validation_schema_name()),
+    ];
+    debug_assert_eq!(
+        statement.parameter_names,
+        ["migration_schema", "validation_schema"]
+    );
+    // A missing database fails the query: then the schemas are missing too.
+    session
+        .query_rows(&statement.sql, &params)
+        .map(|rows| rows.len() == 2)
+        .unwrap_or(false)
+}
+
+fn lock_row_exists(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
+    let statement = render_template(LOCK_HOLDER, names);
+    session
+        .query_rows(&statement, &[])
+        .map(|rows| !rows.is_empty())
+        .unwrap_or(false)
+}
+
+fn pending_work<'a>(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    migrations: &'a [Migration],
+    procedures: Option<&'a [String]>,
+) -> Result<Option<Pending<'a>>, MetadataError> {
+    let applied = applied_versions(session, names)?;
+    let mut pending = Vec::new();
+    for migration in migrations {
+        match applied
+            .iter()
+            .find(|(version, _)| *version == migration.version)
+        {
+            Some((_, checksum)) => {
+                if *checksum != migration.checksum() {
+                    tracing::warn!(
+                        version = migration.version,
+                        "metadata migration V{:03} changed since it was applied; it is not applied again",
+                        migration.version
+                    );
+                }
+            }
+            None => pending.push(migration),
+        }
+    }
+    let procedures = procedures.and_then(|ddl| {
+        let checksum = sha256_hex(&ddl.join(";\n"));
+        let current = applied.iter().any(|(version, applied_checksum)| {
+            *version == PROCEDURES_LEDGER_VERSION && *applied_checksum == checksum
+        });
+        (!current).then_some((ddl, checksum))
+    });
+    if pending.is_empty() && procedures.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Pending {
+        migrations: pending,
+        procedures,
+    }))
+}
+
+fn applied_versions(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+) -> Result<Vec<(i64, String)>, MetadataError> {
+    let statement = render_template(LEDGER_APPLIED, names);
+    let rows = session
+        .query_rows(&statement, &[])
+        .map_err(|source| MetadataError::Snowflake {
+            action: "read the migration ledger",
+            source,
+        })?;
+    rows.into_iter()
+        .map(|row| {
+            let version = row
+                .first()
+                .cloned()
+                .flatten()
+                .and_then(|text| text.split('.').next().and_then(|whole| whole.parse().ok()))
+                .ok_or_else(|| MetadataError::UnexpectedResult {
+                    action: "read the migration ledger",
+                    message: format!("row {row:?} has no numeric VERSION"),
+                })?;
+            let checksum = row.get(1).cloned().flatten().unwrap_or_default();
+            Ok((version, checksum))
+        })
+        .collect()
+}
+
+fn acquire_lock(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    owner: &str,
+    options: &DeployOptions,
+) -> Result<(), MetadataError> {
+    let started = Instant::now();
+    loop {
+        if try_lock(session, names, owner, options.lock_lease)? {
+            tracing::info!(owner, "took the metadata migration lock");
+            return Ok(());
+        }
+        if started.elapsed() >= options.lock_wait {
+            return Err(MetadataError::LockTimeout {
+                holder: lock_holder(session, names),
+                waited: options.lock_wait,
+            });
+        }
+        tracing::info!("another deployer holds the metadata migration lock; waiting");
+        std::thread::sleep(options.lock_poll);
+    }
+}
+
+/// Takes or renews the lock; true when it is ours afterwards. A write conflict with a
+/// concurrent deployer counts as "not ours yet".
+fn try_lock(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    owner: &str,
+    lease: Duration,
+) -> Result<bool, MetadataError> {
+    let statement = to_positional(&render_template(LOCK_ACQUIRE, names));
+    let now = chrono::Utc::now().naive_utc();
+    let expires_at = now + lease;
+    let params: Vec<SqlValue> = statement
+        .parameter_names
+        .iter()
+        .map(|name| match name.as_str() {
+            "owner" => SqlValue::Text(owner.to_owned()),
+            "now" => SqlValue::Text(timestamp_text(now)),
+            _ => SqlValue::Text(timestamp_text(expires_at)),
+        })
+        .collect();
+    if let Err(error) = session.execute(&statement.sql, &params) {
+        if error.is_retryable() {
+            tracing::debug!(%error, "lock attempt conflicted");
+            return Ok(false);
+        }
+        return Err(MetadataError::Snowflake {
+            action: "take the metadata migration lock",
+            source: error,
+        });
+    }
+    Ok(lock_holder(session, names).as_deref() == Some(owner))
+}
+
+fn lock_holder(session: &mut impl SqlExecutor, names: &MetadataNames) -> Option<String> {
+    let statement = render_template(LOCK_HOLDER, names);
+    session
+        .query_rows(&statement, &[])
+        .ok()
+        .and_then(|rows| rows.into_iter().next())
+        .and_then(|row| row.into_iter().next().flatten())
+}
+
+fn release_lock(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    owner: &str,
+) -> Result<(), MetadataError> {
+    let statement = to_positional(&render_template(LOCK_RELEASE, names));
+    session
+        .execute(&statement.sql, &[SqlValue::Text(owner.to_owned())])
+        .map(|_| ())
+        .map_err(|source| MetadataError::Snowflake {
+            action: "release the metadata migration lock",
+            source,
+        })
+}
+
+fn apply_pending(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    migrations: &[Migration],
+    procedures: Option<&[String]>,
+    owner: &str,
+    options: &DeployOptions,
+) -> Result<DeployReport, MetadataError> {
+    let mut report = DeployReport::default();
+    // Under the lock: another deployer may have applied everything while we waited.
+    let Some(pending) = pending_work(session, names, migrations, procedures)? else {
+        return Ok(report);
+    };
+    for migration in pending.migrations {
+        if !try_lock(session, names, owner, options.lock_lease)? {
+            return Err(MetadataError::LockLost {
+                version: migration.version,
+            });
+        }
+        apply_one(
+            session,
+            names,
+            migration.version,
+            &migration.description,
+            &migration.checksum(),
+            &migration.statements(names),
+            owner,
+        )?;
+        report.applied.push(migration.version);
+    }
+    if let Some((ddl, checksum)) = pending.procedures {
+        if !try_lock(session, names, owner, options.lock_lease)? {
+            return Err(MetadataError::LockLost {
+                version: PROCEDURES_LEDGER_VERSION,
+            });
+        }
+        apply_one(
+            session,
+            names,
+            PROCEDURES_LEDGER_VERSION,
+            "queue procedures (repeatable)",
+            &checksum,
+            ddl,
+            owner,
+        )?;
+        report.procedures_deployed = true;
+    }
+    Ok(report)
+}
+
+fn apply_one(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    version: i64,
+    description: &str,
+    checksum: &str,
+    statements: &[String],
+    owner: &str,
+) -> Result<(), MetadataError> {
+    tracing::info!(version, description, "applying metadata migration");
+    let started = Instant::now();
+    for statement in statements {
+        if let Err(source) = session.execute(statement, &[]) {
+            let record = LedgerRecord {
+                version,
+                description,
+                checksum,
+                elapsed: started.elapsed(),
+                success: false,
+                owner,
+                last_error: Some(source.to_string()),
+            };
+            if let Err(error) = record_outcome(session, names, &record) {
+                tracing::warn!(%error, version, "could not record the failed migration in the ledger");
+            }
+            return Err(MetadataError::MigrationFailed {
+                version,
+                description: description.to_owned(),
+                statement: crate::snowflake::first_line(statement),
+                source,
+            });
+        }
+    }
+    let record = LedgerRecord {
+        version,
+        description,
+        checksum,
+        elapsed: started.elapsed(),
+        success: true,
+        owner,
+        last_error: None,
+    };
+    record_outcome(session, names, &record)
+}
+
+struct LedgerRecord<'a> {
+    version: i64,
+    description: &'a str,
+    checksum: &'a str,
+    elapsed: Duration,
+    success: bool,
+    owner: &'a str,
+    last_error: Option<String>,
+}
+
+/// Writes the ledger row of a version: UPDATE of an earlier attempt's row, else INSERT.
+/// Runs under the migration lock, so the two statements cannot race another deployer.
+fn record_outcome(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    record: &LedgerRecord<'_>,
+) -> Result<(), MetadataError> {
+    let now = timestamp_text(chrono::Utc::now().naive_utc());
+    let value = |name: &str| match name {
+        "version" => SqlValue::Int(record.version),
+        "description" => SqlValue::Text(record.description.to_owned()),
+        "checksum" => SqlValue::Text(record.checksum.to_owned()),
+        "now" => SqlValue::Text(now.clone()),
+        "execution_time_ms" => {
+            SqlValue::Int(i64::try_from(record.elapsed.as_millis()).unwrap_or(i64::MAX))
+        }
+        "success" => SqlValue::Bool(record.success),
+        "applied_by" => SqlValue::Text(record.owner.to_owned()),
+        _ => SqlValue::from(record.last_error.clone()),
+    };
+    let wrap = |source: SnowflakeError| MetadataError::Snowflake {
+        action: "record a migration in the ledger",
+        source,
+    };
+    let update = to_positional(&render_template(LEDGER_UPDATE, names));
+    let params: Vec<SqlValue> = update
+        .parameter_names
+        .iter()
+        .map(|name| value(name))
+        .collect();
+    if session.execute(&update.sql, &params).map_err(wrap)? > 0 {
+        return Ok(());
+    }
+    let insert = to_positional(&render_template(LEDGER_INSERT, names));
+    let params: Vec<SqlValue> = insert
+        .parameter_names
+        .iter()
+        .map(|name| value(name))
+        .collect();
+    session
+        .execute(&insert.sql, &params)
+        .map(|_| ())
+        .map_err(wrap)
+}
+
+fn run_statement(
+    session: &mut impl SqlExecutor,
+    statement: &str,
+    params: &[SqlValue],
+    action: &'static str,
+) -> Result<(), MetadataError> {
+    session
+        .execute(statement, params)
+        .map(|_| ())
+        .map_err(|source| MetadataError::Snowflake { action, source })
+}
