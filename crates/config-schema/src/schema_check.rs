@@ -134,15 +134,11 @@ impl<'a> Checker<'a> {
         match matching {
             Some(branch) => self.check(branch, value, path, problems),
             None => {
-                let expected: Vec<String> = branches
-                    .iter()
-                    .map(|branch| self.describe_branch(self.resolve(branch)))
-                    .collect();
                 problems.push(
                     path,
                     format!(
                         "must be {}, found {}",
-                        expected.join(" or "),
+                        self.describe_branches(branches),
                         describe_value(value)
                     ),
                 );
@@ -172,7 +168,19 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// Words for what a branch accepts; empty for the `null` branch of an optional value
+    /// (saying "or null" would only add noise).
     fn describe_branch(&self, branch: &Value) -> String {
+        if let Some(nested) = branch
+            .get("anyOf")
+            .or_else(|| branch.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            return self.describe_branches(nested);
+        }
+        if branch.get("type").and_then(Value::as_str) == Some("null") {
+            return String::new();
+        }
         if let Some(allowed) = branch.get("enum").and_then(Value::as_array) {
             return format!("one of {}", list_values(allowed));
         }
@@ -180,6 +188,15 @@ impl<'a> Checker<'a> {
             Some(types) => describe_types(types),
             None => "a value".to_string(),
         }
+    }
+
+    fn describe_branches(&self, branches: &[Value]) -> String {
+        branches
+            .iter()
+            .map(|branch| self.describe_branch(self.resolve(branch)))
+            .filter(|words| !words.is_empty())
+            .collect::<Vec<_>>()
+            .join(" or ")
     }
 
     fn check_object(
