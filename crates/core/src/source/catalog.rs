@@ -154,31 +154,34 @@ pub struct CatalogQuery {
     pub params: Vec<String>,
 }
 
-/// Rewrites `?` placeholders outside string literals and quoted identifiers to `$1`, `$2`, ...
+/// Rewrites `?` placeholders outside string literals, quoted identifiers and `--` comments to
+/// `$1`, `$2`, ...
 pub fn numbered_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut quote: Option<char> = None;
+    let mut in_comment = false;
     let mut n = 0;
-    for ch in sql.chars() {
+    let mut chars = sql.chars().peekable();
+    while let Some(ch) = chars.next() {
+        out.push(ch);
+        if in_comment {
+            in_comment = ch != '\n';
+            continue;
+        }
         match quote {
-            Some(q) => {
-                // A doubled quote closes and reopens: the state toggles back on the next char.
-                if ch == q {
-                    quote = None;
-                }
-                out.push(ch);
-            }
+            // A doubled quote closes and reopens: the state toggles back on the next char.
+            Some(q) if ch == q => quote = None,
+            Some(_) => {}
             None => match ch {
-                '\'' | '"' => {
-                    quote = Some(ch);
-                    out.push(ch);
-                }
+                '\'' | '"' => quote = Some(ch),
+                '-' if chars.peek() == Some(&'-') => in_comment = true,
                 '?' => {
                     n += 1;
+                    out.pop();
                     out.push('$');
                     out.push_str(&n.to_string());
                 }
-                _ => out.push(ch),
+                _ => {}
             },
         }
     }
@@ -261,8 +264,8 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_outside_literals() {
         assert_eq!(
-            numbered_placeholders("SELECT '?' , \"?\" FROM t WHERE a = ? AND b = ?"),
-            "SELECT '?' , \"?\" FROM t WHERE a = $1 AND b = $2"
+            numbered_placeholders("-- it's ?\nSELECT '?' , \"?\" FROM t WHERE a = ? AND b = ?"),
+            "-- it's ?\nSELECT '?' , \"?\" FROM t WHERE a = $1 AND b = $2"
         );
     }
 

@@ -1,0 +1,471 @@
+//! The PostgreSQL dialect run for real against the server at 127.0.0.1:5432 (user postgres,
+//! trust auth): catalog queries, the boundary query, extraction queries of every partition
+//! (each row exactly once, also rows inserted after planning and NULL keys), the checksum and
+//! the numeric profile. Each test works in its own schema.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use config_schema::SourcePlatform;
+use migration_core::plan::{
+    build_table_plan, prepare_analysis, BoundaryRow, KeyValue, PartitionSize, PlanInput,
+    TableOptions, TablePlan,
+};
+use migration_core::source::catalog::{numbered_placeholders, CatalogQuery, TableRef, TableStats};
+use migration_core::source::dialect::{
+    source_column, CatalogColumnRow, ColumnKind, Dialect, ExtractionRequest, NumericProfile,
+    TypedColumn,
+};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls};
+
+const PLATFORM: SourcePlatform = SourcePlatform::Postgresql;
+const CONNECTION: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+/// A schema for one test, dropped afterwards.
+struct Schema {
+    name: String,
+    client: Client,
+}
+
+impl Schema {
+    fn new() -> Schema {
+        let mut client = Client::connect(CONNECTION, NoTls).unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is not reachable at 127.0.0.1:5432 as user postgres ({e}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+            )
+        });
+        let name = format!("dialect_{}", uuid::Uuid::new_v4().simple());
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA {name}; SET search_path TO {name}; SET TIME ZONE 'UTC'"
+            ))
+            .expect("create schema");
+        Schema { name, client }
+    }
+
+    fn table(&self, table: &str) -> TableRef {
+        TableRef::parse("postgres", &self.name, table)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
+
+fn run_catalog(client: &mut Client, query: &CatalogQuery) -> Vec<postgres::Row> {
+    let params: Vec<&(dyn ToSql + Sync)> = query
+        .params
+        .iter()
+        .map(|p| p as &(dyn ToSql + Sync))
+        .collect();
+    client
+        .query(&numbered_placeholders(&query.sql), &params)
+        .unwrap_or_else(|e| panic!("catalog query failed: {e:?}\n{}", query.sql))
+}
+
+fn catalog(
+    client: &mut Client,
+    table: &TableRef,
+) -> (
+    Vec<migration_core::source::catalog::SourceColumn>,
+    Vec<String>,
+    TableStats,
+) {
+    let d = Dialect::new(PLATFORM);
+    let columns = run_catalog(client, &d.columns_query(table))
+        .iter()
+        .map(|r| {
+            source_column(
+                PLATFORM,
+                CatalogColumnRow {
+                    column_name: r.get(0),
+                    data_type: r.get(1),
+                    numeric_precision: r.get::<_, Option<i32>>(2).map(i64::from),
+                    numeric_scale: r.get::<_, Option<i32>>(3).map(i64::from),
+                    char_length: r.get::<_, Option<i32>>(4).map(i64::from),
+                    is_nullable: r.get(5),
+                    ordinal_position: r.get::<_, i32>(6).into(),
+                },
+            )
+        })
+        .collect();
+    let pk = run_catalog(client, &d.primary_key_query(table))
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let stats_row = &run_catalog(client, &d.stats_query(table))[0];
+    let stats = TableStats {
+        row_count: stats_row.get::<_, i64>(0) as u64,
+        size_bytes: stats_row.get::<_, i64>(1) as u64,
+    };
+    (columns, pk, stats)
+}
+
+#[test]
+fn catalog_queries_report_columns_keys_and_size() {
+    let mut s = Schema::new();
+    s.client
+        .batch_execute(
+            r#"
+            CREATE TYPE mood AS ENUM ('sad', 'ok');
+            CREATE TABLE "Mixed Case" (
+                id bigint NOT NULL,
+                region text NOT NULL,
+                amount numeric(38,9),
+                raw numeric,
+                ratio double precision,
+                flag boolean,
+                name varchar(20),
+                code char(3),
+                created timestamp(3),
+                created_tz timestamptz,
+                day date,
+                payload jsonb,
+                tags int[],
+                uid uuid,
+                bin bytea,
+                feeling mood,
+                PRIMARY KEY (region, id)
+            );
+            INSERT INTO "Mixed Case" (id, region) SELECT i, 'r' || i FROM generate_series(1, 25) i;
+            "#,
+        )
+        .expect("create table");
+    let table = s.table("\"Mixed Case\"");
+    let (columns, pk, stats) = catalog(&mut s.client, &table);
+
+    let summary: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let t = TypedColumn::classify(PLATFORM, &table, c).expect("every column is supported");
+            format!(
+                "{} {} p={:?} s={:?} len={:?} null={} #{} -> {}",
+                c.name,
+                c.data_type,
+                c.precision,
+                c.scale,
+                c.char_length,
+                c.nullable,
+                c.ordinal,
+                t.column_type.snowflake_type(None)
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            "id bigint p=None s=None len=None null=false #1 -> NUMBER(19,0)",
+            "region text p=None s=None len=None null=false #2 -> VARCHAR",
+            "amount numeric p=Some(38) s=Some(9) len=None null=true #3 -> NUMBER(38,9)",
+            "raw numeric p=None s=None len=None null=true #4 -> VARCHAR",
+            "ratio double precision p=None s=None len=None null=true #5 -> FLOAT",
+            "flag boolean p=None s=None len=None null=true #6 -> BOOLEAN",
+            "name character varying p=None s=None len=Some(20) null=true #7 -> VARCHAR(20)",
+            "code character p=None s=None len=Some(3) null=true #8 -> VARCHAR(3)",
+            "created timestamp without time zone p=None s=Some(3) len=None null=true #9 -> TIMESTAMP_NTZ(3)",
+            "created_tz timestamp with time zone p=None s=Some(6) len=None null=true #10 -> TIMESTAMP_TZ(6)",
+            "day date p=None s=Some(0) len=None null=true #11 -> DATE",
+            "payload jsonb p=None s=None len=None null=true #12 -> VARIANT",
+            "tags ARRAY p=None s=None len=None null=true #13 -> ARRAY",
+            "uid uuid p=None s=None len=None null=true #14 -> VARCHAR(36)",
+            "bin bytea p=None s=None len=None null=true #15 -> BINARY",
+            "feeling enum p=None s=None len=None null=true #16 -> VARCHAR",
+        ]
+    );
+    assert_eq!(pk, vec!["region".to_string(), "id".to_string()]);
+    assert_eq!(stats.row_count, 25);
+    assert!(stats.size_bytes > 0, "size {stats:?}");
+
+    // Unquoted names fold to lower case, as PostgreSQL does.
+    s.client
+        .batch_execute("CREATE TABLE plain_name (x int)")
+        .expect("create");
+    let plain_table = s.table("PLAIN_NAME");
+    let (plain, _, _) = catalog(&mut s.client, &plain_table);
+    assert_eq!(plain.len(), 1);
+}
+
+/// 1,000 rows with keys full of duplicates and NULLs.
+fn keyed_table(s: &mut Schema) {
+    s.client
+        .batch_execute(
+            r#"
+            CREATE TABLE keyed (
+                id bigint PRIMARY KEY,
+                k int,
+                t text,
+                ts timestamptz,
+                n numeric,
+                u uuid,
+                d numeric(12,3),
+                payload jsonb
+            );
+            INSERT INTO keyed
+            SELECT i,
+                   CASE WHEN i % 17 = 0 THEN NULL ELSE i % 50 END,
+                   CASE WHEN i % 13 = 0 THEN NULL ELSE md5((i % 97)::text) END,
+                   CASE WHEN i % 11 = 0 THEN NULL
+                        ELSE timestamptz '2024-01-01 00:00:00+00' + (i % 200) * interval '1.5 seconds' END,
+                   CASE WHEN i % 19 = 0 THEN NULL ELSE (i % 300)::numeric / 7 END,
+                   md5((i % 400)::text)::uuid,
+                   (i % 123)::numeric / 8,
+                   jsonb_build_object('i', i)
+            FROM generate_series(1, 1000) AS i;
+            ANALYZE keyed;
+            "#,
+        )
+        .expect("create keyed table");
+}
+
+/// Runs the boundary query; values come back as text (like the text-extracted Arrow columns)
+/// and are typed per key column.
+fn boundaries(client: &mut Client, sql: &str, keys: &[TypedColumn]) -> Vec<BoundaryRow> {
+    let casts: Vec<String> = (0..keys.len())
+        .map(|i| format!("CAST(key_{i} AS TEXT)"))
+        .collect();
+    let wrapped = format!(
+        "SELECT row_num, {} FROM ({sql}) AS b ORDER BY row_num",
+        casts.join(", ")
+    );
+    client
+        .query(&wrapped, &[])
+        .unwrap_or_else(|e| panic!("boundary query failed: {e:?}\n{sql}"))
+        .iter()
+        .map(|r| BoundaryRow {
+            row_number: r.get::<_, i64>(0) as u64,
+            values: keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| typed(r.get::<_, Option<String>>(i + 1), k.column_type.kind))
+                .collect(),
+        })
+        .collect()
+}
+
+fn typed(text: Option<String>, kind: ColumnKind) -> KeyValue {
+    let Some(text) = text else {
+        return KeyValue::Null;
+    };
+    match kind {
+        ColumnKind::Int16 | ColumnKind::Int32 | ColumnKind::Int64 => {
+            KeyValue::Int(text.parse().expect("integer"))
+        }
+        ColumnKind::Decimal { .. } => KeyValue::decimal(&text).expect("decimal"),
+        ColumnKind::TimestampTz { .. } => KeyValue::TimestampTz(
+            DateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f%#z")
+                .expect("timestamptz")
+                .with_timezone(&Utc),
+        ),
+        ColumnKind::Date => {
+            KeyValue::Date(NaiveDate::parse_from_str(&text, "%Y-%m-%d").expect("date"))
+        }
+        // Text-extracted kinds (text, uuid, unbounded numeric) arrive as text.
+        _ => KeyValue::Text(text),
+    }
+}
+
+fn plan(s: &mut Schema, keys: &[&str], where_clause: Option<&str>) -> TablePlan {
+    let table = s.table("keyed");
+    let (columns, primary_key, stats) = catalog(&mut s.client, &table);
+    let input = PlanInput {
+        platform: PLATFORM,
+        table,
+        columns,
+        primary_key,
+        stats,
+        options: TableOptions {
+            partition_columns: keys.iter().map(|k| k.to_string()).collect(),
+            partition_size: PartitionSize::MaxRowsPerPartition(90),
+            where_clause: where_clause.map(str::to_string),
+            ..TableOptions::default()
+        },
+    };
+    let analysis = prepare_analysis(&input).expect("analysis");
+    assert_eq!(analysis.partition_count, 12);
+    let sql = analysis.boundary_query.expect("several partitions");
+    let rows = boundaries(&mut s.client, &sql, &analysis.keys);
+    assert!(rows.len() >= 2, "boundary rows {rows:?}");
+    let profiles = analysis
+        .numeric_profile_query
+        .map(|q| {
+            let row = s.client.query_one(&q, &[]).expect("numeric profile");
+            vec![NumericProfile {
+                max_scale: row.get::<_, Option<i32>>(0).expect("scale") as u32,
+                max_integer_digits: row.get::<_, Option<i32>>(1).expect("digits") as u32,
+            }]
+        })
+        .unwrap_or_default();
+    build_table_plan(&input, &rows, &profiles).expect("plan")
+}
+
+/// Runs every partition's extraction query; returns the ids per partition.
+fn extract_ids(s: &mut Schema, plan: &TablePlan) -> Vec<Vec<i64>> {
+    let d = Dialect::new(PLATFORM);
+    let columns = plan.source_columns();
+    plan.partitions
+        .iter()
+        .map(|p| {
+            let sql = d
+                .extraction_query(&ExtractionRequest {
+                    table: &plan.table,
+                    columns: &columns,
+                    keys: &plan.keys,
+                    partition: p,
+                    where_clause: plan.where_clause.as_deref(),
+                    watermark: None,
+                })
+                .expect("extraction query");
+            s.client
+                .query(&sql, &[])
+                .unwrap_or_else(|e| panic!("extraction failed: {e:?}\n{sql}"))
+                .iter()
+                .map(|r| r.get::<_, i64>("id"))
+                .collect()
+        })
+        .collect()
+}
+
+fn assert_exactly_once(per_partition: &[Vec<i64>], expected: impl Iterator<Item = i64>) {
+    let mut all: Vec<i64> = per_partition.iter().flatten().copied().collect();
+    all.sort_unstable();
+    let expected: Vec<i64> = expected.collect();
+    assert_eq!(
+        all,
+        expected,
+        "rows per partition: {:?}",
+        per_partition.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn partitions_extract_every_row_exactly_once() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    for keys in [
+        &["k"][..],
+        &["t"],
+        &["ts"],
+        &["n"],
+        &["u"],
+        &["d"],
+        &["t", "k"],
+        &["k", "ts", "t"],
+    ] {
+        let plan = plan(&mut s, keys, None);
+        let ids = extract_ids(&mut s, &plan);
+        assert_exactly_once(&ids, 1..=1000);
+        let interior = ids[1..ids.len() - 1]
+            .iter()
+            .filter(|p| !p.is_empty())
+            .count();
+        assert!(
+            interior >= 4,
+            "keys {keys:?}: only {interior} non-empty interior partitions"
+        );
+    }
+}
+
+#[test]
+fn rows_added_after_planning_and_null_keys_land_in_one_partition() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    let plan = plan(&mut s, &["k", "t"], None);
+    s.client
+        .batch_execute(
+            "INSERT INTO keyed (id, k, t) VALUES
+                (1001, -5, 'a'), (1002, 10000, NULL), (1003, NULL, NULL), (1004, NULL, 'zzz'),
+                (1005, 0, NULL)",
+        )
+        .expect("insert");
+    let ids = extract_ids(&mut s, &plan);
+    assert_exactly_once(&ids, 1..=1005);
+    // Below the observed range: the lower edge. NULL keys sort last in PostgreSQL, so the last
+    // observed tuple is (NULL, NULL): the new NULL-key rows fall in the last interior range.
+    assert_eq!(ids[0], vec![1001], "lower edge");
+}
+
+#[test]
+fn where_clause_filters_every_partition() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    let plan = plan(&mut s, &["k"], Some("id % 2 = 0"));
+    let ids = extract_ids(&mut s, &plan);
+    assert_exactly_once(&ids, (2..=1000).step_by(2));
+}
+
+#[test]
+fn checksum_changes_only_for_the_partition_that_changed() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    let plan = plan(&mut s, &["id"], None);
+    let d = Dialect::new(PLATFORM);
+    let columns = plan.source_columns();
+    let checksums = |client: &mut Client| -> Vec<(i64, String)> {
+        plan.partitions
+            .iter()
+            .map(|p| {
+                let sql = d
+                    .checksum_query(&ExtractionRequest {
+                        table: &plan.table,
+                        columns: &columns,
+                        keys: &plan.keys,
+                        partition: p,
+                        where_clause: None,
+                        watermark: None,
+                    })
+                    .expect("checksum query");
+                let row = client
+                    .query_one(&sql, &[])
+                    .unwrap_or_else(|e| panic!("checksum failed: {e:?}\n{sql}"));
+                (row.get(0), row.get(1))
+            })
+            .collect()
+    };
+    let before = checksums(&mut s.client);
+    assert_eq!(before.iter().map(|c| c.0).sum::<i64>(), 1000);
+    // Same data, different session time zone: the checksum must not move.
+    s.client
+        .batch_execute("SET TIME ZONE 'America/New_York'")
+        .expect("tz");
+    assert_eq!(checksums(&mut s.client), before);
+    s.client
+        .batch_execute("UPDATE keyed SET t = NULL WHERE id = 510; UPDATE keyed SET payload = '{}' WHERE id = 511")
+        .expect("update");
+    let after = checksums(&mut s.client);
+    let changed: Vec<usize> = (0..before.len())
+        .filter(|&i| before[i] != after[i])
+        .collect();
+    assert_eq!(changed.len(), 1, "changed partitions {changed:?}");
+    let p = &plan.partitions[changed[0]];
+    let in_range = |id: i64| {
+        p.condition(&d.key_orders(&plan.keys))
+            .eval(&[KeyValue::Int(id)])
+            == Some(true)
+    };
+    assert!(in_range(510) && in_range(511));
+}
+
+#[test]
+fn unbounded_numeric_is_sized_from_its_profile() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    let plan = plan(&mut s, &["id"], None);
+    let n = plan
+        .columns
+        .iter()
+        .find(|c| c.source.name == "n")
+        .expect("column n");
+    // (i % 300) / 7 has 2 integer digits and numeric division's 16 fraction digits (or more).
+    assert!(
+        n.snowflake_type.starts_with("NUMBER(38,"),
+        "{}",
+        n.snowflake_type
+    );
+    assert_eq!(
+        n.source.column_type.arrow_type(),
+        arrow::datatypes::DataType::Utf8
+    );
+}
