@@ -47,3 +47,27 @@ fn postgres_schema_is_created_and_dropped() {
         .expect("catalog query");
     assert!(rows.is_empty(), "schema {schema_name} was dropped");
 }
+
+#[test]
+fn emulator_layer_unit_tests_pass() {
+    // The Python layer's own unit tests, run with the emulator's interpreter.
+    let emulator_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../emulator");
+    let venv = std::env::var_os("SFEMU_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(&std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/sfemu-venv")
+        });
+    Emulator::start(); // creates the environment when it is missing
+    let output = std::process::Command::new(venv.join("bin/python"))
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(emulator_dir.join("tests"))
+        .env("PYTHONPATH", &emulator_dir)
+        .output()
+        .expect("run python unittest");
+    assert!(
+        output.status.success(),
+        "emulator layer unit tests failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
