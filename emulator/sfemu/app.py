@@ -76,6 +76,20 @@ MASTER_TOKEN_EXPIRED = {
 }
 
 
+def unsupported(message: str) -> dict[str, Any]:
+    """A SQL error for what fakesnow cannot run (it would answer HTTP 500)."""
+    return protocol.query_response(
+        {
+            "code": "000002",
+            "message": f"Unsupported feature (by the emulator): {message}",
+            "success": False,
+            "data": {"errorCode": "000002", "sqlState": "0A000"},
+        },
+        {},
+        None,
+    )
+
+
 def _token(request: Request) -> str:
     return request.headers.get("Authorization", "")[17:-1]
 
@@ -86,7 +100,13 @@ async def query_request(request: Request) -> Response:
     if _token(request) not in fs_server.sessions:
         return JSONResponse(SESSION_EXPIRED)
     document = await _json_body(request)
-    response = await fs_server.query_request(_with_json_body(request, document))
+    try:
+        response = await fs_server.query_request(_with_json_body(request, document))
+    except Exception as error:  # noqa: BLE001 (fakesnow failed while building its answer)
+        return JSONResponse(unsupported(f"{type(error).__name__}: {error}"))
+    if response.status_code >= 500:
+        # Drivers retry HTTP 5xx blindly, running a statement twice: answer a SQL error instead.
+        return JSONResponse(unsupported(_answer(response).get("message") or "internal error"))
     role = _roles.get(_token(request))
     answer = protocol.query_response(_answer(response), document, role)
     return JSONResponse(answer, status_code=response.status_code)

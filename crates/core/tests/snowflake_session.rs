@@ -455,3 +455,21 @@ fn conflicting_transaction_waits_and_keeps_its_earlier_work() {
         .expect("owners");
     assert_eq!(owners, vec![vec![text("second")], vec![text("second")]]);
 }
+
+#[test]
+fn unsupported_statement_fails_fast_without_driver_retries() {
+    let (_database, mut session) = open("unsupported");
+    let started = Instant::now();
+    // fakesnow answers multi-statement text with HTTP 500, which the driver would retry for
+    // minutes; the layer answers a SQL error instead.
+    let error = session
+        .execute("SELECT 1; SELECT 2", &[])
+        .expect_err("multi-statement text");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!error.is_retryable(), "{error:?}");
+    assert_eq!(error.code(), Some("000002"), "{error:?}");
+}
