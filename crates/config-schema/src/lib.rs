@@ -11,6 +11,7 @@ pub mod platform;
 pub mod problem;
 mod schema_check;
 pub mod secret;
+pub mod validation;
 pub mod worker;
 pub mod workflow;
 
