@@ -1,6 +1,10 @@
 -- V001: workflows, the task queue and its dependency edges.
 -- Idempotent (IF NOT EXISTS): a version that failed part-way is completed by running it again.
 
+-- Objects are created while their own schema is current: an AUTOINCREMENT column's sequence
+-- then lives next to its table on the emulator too (deploy restores the session's schema).
+USE SCHEMA {{migration}};
+
 -- IDs are AUTOINCREMENT (no ORDER guarantee). Snowflake does not enforce UNIQUE on standard
 -- tables; creating a workflow checks the name in the same statement (workflow_create.sql).
 CREATE TABLE IF NOT EXISTS {{migration}}.WORKFLOW (

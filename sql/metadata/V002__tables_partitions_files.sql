@@ -1,6 +1,10 @@
 -- V002: per-table and per-partition bookkeeping, the ledger of loaded files, the result stage
 -- and the Parquet file format. Idempotent. IDs are AUTOINCREMENT: insert without ID.
 
+-- Objects are created while their own schema is current: an AUTOINCREMENT column's sequence
+-- then lives next to its table on the emulator too (deploy restores the session's schema).
+USE SCHEMA {{migration}};
+
 CREATE TABLE IF NOT EXISTS {{migration}}.TABLE_METADATA (
     ID NUMBER(38,0) AUTOINCREMENT START 1 INCREMENT 1,
     WORKFLOW_ID NUMBER(38,0) NOT NULL,

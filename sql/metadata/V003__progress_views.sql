@@ -1,6 +1,10 @@
 -- V003: the progress and error views of the product page, all filterable by WORKFLOW_ID.
 -- CREATE OR REPLACE VIEW is idempotent.
 
+-- Objects are created while their own schema is current: an AUTOINCREMENT column's sequence
+-- then lives next to its table on the emulator too (deploy restores the session's schema).
+USE SCHEMA {{migration}};
+
 -- The first error of each failed partition, and of each table whose table-level task (for
 -- example analyze) failed, with PARTITION_NUMBER NULL. The error is the partition's own: the
 -- earliest failed task that worked on that very partition, not the table's first error.

@@ -1,6 +1,10 @@
 -- V004: the data-validation schema's result table (filled by validation workflows).
 -- Idempotent.
 
+-- Objects are created while their own schema is current: an AUTOINCREMENT column's sequence
+-- then lives next to its table on the emulator too (deploy restores the session's schema).
+USE SCHEMA {{validation}};
+
 CREATE TABLE IF NOT EXISTS {{validation}}.VALIDATION_RESULT (
     ID NUMBER(38,0) AUTOINCREMENT START 1 INCREMENT 1,
     WORKFLOW_ID NUMBER(38,0) NOT NULL,

@@ -98,22 +98,28 @@ pub fn deploy_migrations(
     } else {
         None
     };
+    let previous_schema = current_schema(session);
+    let outcome = deploy_inner(session, names, migrations, procedures.as_deref(), options);
+    restore_schema(session, previous_schema);
+    outcome
+}
+
+fn deploy_inner(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+    migrations: &[Migration],
+    procedures: Option<&[String]>,
+    options: &DeployOptions,
+) -> Result<DeployReport, MetadataError> {
     bootstrap(session, names)?;
-    if pending_work(session, names, migrations, procedures.as_deref())?.is_none() {
+    if pending_work(session, names, migrations, procedures)?.is_none() {
         tracing::debug!("metadata is up to date");
         return Ok(DeployReport::default());
     }
 
     let owner = format!("{}:{}", options.deployer, uuid::Uuid::new_v4());
     acquire_lock(session, names, &owner, options)?;
-    let outcome = apply_pending(
-        session,
-        names,
-        migrations,
-        procedures.as_deref(),
-        &owner,
-        options,
-    );
+    let outcome = apply_pending(session, names, migrations, procedures, &owner, options);
     if let Err(error) = release_lock(session, names, &owner) {
         tracing::warn!(%error, "could not release the metadata migration lock; it expires by itself");
     }
@@ -137,7 +143,29 @@ struct Pending<'a> {
     procedures: Option<(&'a [String], String)>,
 }
 
+/// Attempts of the bootstrap: two deployers starting together may collide while creating the
+/// same objects; the statements are idempotent, so the loser simply runs them again.
+const BOOTSTRAP_ATTEMPTS: u32 = 3;
+
 fn bootstrap(session: &mut impl SqlExecutor, names: &MetadataNames) -> Result<(), MetadataError> {
+    let mut attempt = 1;
+    loop {
+        match bootstrap_once(session, names) {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt < BOOTSTRAP_ATTEMPTS => {
+                tracing::warn!(%error, attempt, "metadata bootstrap collided, running it again");
+                std::thread::sleep(Duration::from_millis(250 * u64::from(attempt)));
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+fn bootstrap_once(
+    session: &mut impl SqlExecutor,
+    names: &MetadataNames,
+) -> Result<(), MetadataError> {
     let statements = bootstrap_statements(names);
     // The first three create the database and the schemas: skipped when both schemas exist,
     // so a role without CREATE DATABASE can deploy into a prepared database.
@@ -167,6 +195,37 @@ fn bootstrap(session: &mut impl SqlExecutor, names: &MetadataNames) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The session's current database and schema, to restore after the deploy: CREATE SCHEMA
+/// and the migrations' USE SCHEMA change them.
+fn current_schema(session: &mut impl SqlExecutor) -> Option<(String, Option<String>)> {
+    let rows = session
+        .query_rows("SELECT CURRENT_DATABASE(), CURRENT_SCHEMA()", &[])
+        .ok()?;
+    let mut row = rows.into_iter().next()?.into_iter();
+    let database = row.next().flatten()?;
+    Some((database, row.next().flatten()))
+}
+
+fn restore_schema(session: &mut impl SqlExecutor, previous: Option<(String, Option<String>)>) {
+    let statement = match previous {
+        Some((database, Some(schema))) => format!(
+            "USE SCHEMA {}.{}",
+            quote_identifier(&database),
+            quote_identifier(&schema)
+        ),
+        Some((database, None)) => format!("USE DATABASE {}", quote_identifier(&database)),
+        None => return,
+    };
+    if let Err(error) = session.execute(&statement, &[]) {
+        tracing::warn!(%error, "could not restore the session's schema after the deploy");
+    }
+}
+
+/// A double-quoted identifier, for names read back from the session (exact case).
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
