@@ -473,3 +473,23 @@ fn unsupported_statement_fails_fast_without_driver_retries() {
     assert!(!error.is_retryable(), "{error:?}");
     assert_eq!(error.code(), Some("000002"), "{error:?}");
 }
+
+#[test]
+fn long_statement_runs_off_the_async_runtime() {
+    let (_database, session) = open("blocking");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (mut session, rows) =
+        runtime.block_on(session.run_blocking(|s| s.query_rows("SELECT 42", &[])));
+    assert_eq!(
+        rows.expect("query on a blocking thread"),
+        vec![vec![text("42")]]
+    );
+    // The session came back usable.
+    assert_eq!(
+        session.query_rows("SELECT 43", &[]).expect("reuse"),
+        vec![vec![text("43")]]
+    );
+}

@@ -154,6 +154,30 @@ impl Session {
         Ok(outcome)
     }
 
+    /// Runs `work` with this session on a blocking thread, so a long statement (a COPY, a big
+    /// query) does not stall the async runtime; the session comes back with the result.
+    ///
+    /// A panic inside `work` is resumed in the caller.
+    pub async fn run_blocking<T, F>(mut self, work: F) -> (Session, T)
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session) -> T + Send + 'static,
+    {
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = work(&mut self);
+            (self, result)
+        })
+        .await;
+        match joined {
+            Ok(done) => done,
+            Err(error) => match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // Only a runtime shutting down cancels a blocking task.
+                Err(error) => panic!("the blocking Snowflake call was cancelled: {error}"),
+            },
+        }
+    }
+
     /// Runs one driver call, replacing an expired session once (outside transactions).
     fn run<T>(
         &mut self,
