@@ -6,6 +6,7 @@
 
 pub mod connection_profile;
 mod document;
+pub mod json_schema;
 pub mod metadata_names;
 pub mod platform;
 pub mod problem;

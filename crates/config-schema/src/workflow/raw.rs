@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub struct RawWorkflowConfig {
     /// Version of the configuration schema: "major", "major.minor" or "major.minor.patch".
     /// Default "1.0.0".
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+){0,2}$"))]
     pub schema_version: Option<String>,
     /// The tables to migrate (at least one).
     #[schemars(length(min = 1))]
