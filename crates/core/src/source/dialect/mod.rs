@@ -181,6 +181,9 @@ impl Dialect {
                 &self.quote_ident(&table.database.catalog_name(self.platform)),
             )
             .replace("{table}", &self.table_name(table))
+            // Some drivers (SQLite's) refuse anything, even a newline, after the statement.
+            .trim_end()
+            .to_string()
     }
 
     /// Columns of the table. Result columns, in order: column_name, data_type,
@@ -270,7 +273,9 @@ impl Dialect {
         Some(
             include_str!("sql/postgresql_numeric_profile.sql")
                 .replace("{profile_columns}", &outputs.join(",\n       "))
-                .replace("{table}", &self.table_name(table)),
+                .replace("{table}", &self.table_name(table))
+                .trim_end()
+                .to_string(),
         )
     }
 
@@ -381,6 +386,8 @@ impl Dialect {
             .replace("{bucket_start}", &bucket_start)
             .replace("{buckets}", &buckets.to_string())
             .replace("{total_rows}", &total_rows.to_string())
+            .trim_end()
+            .to_string()
     }
 
     /// The ordering facts the planner needs for each key column.

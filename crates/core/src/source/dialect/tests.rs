@@ -158,6 +158,16 @@ fn all_sql(platform: SourcePlatform) -> String {
     out
 }
 
+/// Drivers split statements on `;` without reading comments (SQLite's ODBC driver refuses the
+/// query): no generated SQL may contain one, comments included.
+#[test]
+fn no_sql_contains_a_semicolon() {
+    for platform in SourcePlatform::ALL {
+        let sql = all_sql(platform);
+        assert!(!sql.contains(';'), "{platform}: {sql}");
+    }
+}
+
 #[test]
 fn postgresql_sql() {
     insta::assert_snapshot!(all_sql(SourcePlatform::Postgresql));

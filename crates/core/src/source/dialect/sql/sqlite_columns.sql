@@ -1,5 +1,5 @@
 -- Columns of one table in table order. Parameter: table. SQLite reports the declared type text
--- (e.g. DECIMAL(10,2)); its parameters are split out in Rust (`catalog::parse_declared_type`).
+-- (e.g. DECIMAL(10,2)), its parameters are split out in Rust (`catalog::parse_declared_type`).
 SELECT name AS column_name,
        type AS data_type,
        NULL AS numeric_precision,

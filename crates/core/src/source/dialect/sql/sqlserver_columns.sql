@@ -2,7 +2,7 @@
 SELECT c.COLUMN_NAME AS column_name,
        c.DATA_TYPE AS data_type,
        CAST(c.NUMERIC_PRECISION AS INT) AS numeric_precision,
-       -- decimals report their scale; time, datetime2 and datetimeoffset their fraction digits
+       -- decimals report their scale, time, datetime2 and datetimeoffset their fraction digits
        CAST(COALESCE(c.NUMERIC_SCALE, c.DATETIME_PRECISION) AS INT) AS numeric_scale,
        -- characters for (n)char/(n)varchar, bytes for binary types, -1 for (max)
        CAST(c.CHARACTER_MAXIMUM_LENGTH AS INT) AS char_length,

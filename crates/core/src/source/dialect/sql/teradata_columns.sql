@@ -5,7 +5,7 @@ SELECT TRIM(c.ColumnName) AS column_name,
        CAST(c.DecimalTotalDigits AS INTEGER) AS numeric_precision,
        -- fraction digits for TIME/TIMESTAMP types
        CAST(c.DecimalFractionalDigits AS INTEGER) AS numeric_scale,
-       -- ColumnLength is in bytes; UNICODE (CharType 2) stores two bytes per character
+       -- ColumnLength is in bytes, UNICODE (CharType 2) stores two bytes per character
        CAST(CASE WHEN c.CharType = 2 THEN c.ColumnLength / 2 ELSE c.ColumnLength END AS INTEGER) AS char_length,
        CASE WHEN c.Nullable = 'Y' THEN 'YES' ELSE 'NO' END AS is_nullable,
        -- ColumnId starts at 1025: number the columns instead
