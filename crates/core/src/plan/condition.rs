@@ -124,10 +124,20 @@ impl Condition {
     }
 
     /// The rows of the range `lower .. upper` (either side may be open).
+    ///
+    /// For multi-column keys the first column's own range (`c1 >= v1`, `c1 <= u1`) is added in
+    /// front when it is implied: it is redundant for the result but lets every source use an
+    /// index range scan on the leading key column instead of evaluating OR-chains over the
+    /// whole index.
     pub fn range(lower: Option<&Bound>, upper: Option<&Bound>, keys: &[KeyOrder]) -> Condition {
-        let lower = lower.map_or(Condition::True, |b| tuple_above(b, keys));
-        let upper = upper.map_or(Condition::True, |b| tuple_below(b, keys));
-        Condition::and(vec![lower, upper])
+        let mut parts = Vec::new();
+        if keys.len() > 1 {
+            parts.extend(lower.and_then(|b| leading_range(b, keys[0], CmpOp::Ge)));
+            parts.extend(upper.and_then(|b| leading_range(b, keys[0], CmpOp::Le)));
+        }
+        parts.push(lower.map_or(Condition::True, |b| tuple_above(b, keys)));
+        parts.push(upper.map_or(Condition::True, |b| tuple_below(b, keys)));
+        Condition::and(parts)
     }
 
     /// SQL's three-valued evaluation: `None` is UNKNOWN. A WHERE clause keeps a row only for
@@ -165,6 +175,18 @@ impl Condition {
             }
         }
     }
+}
+
+/// `c1 >= v1` (or `c1 <= u1`) implied by a tuple bound, when no NULL in column 1 can sit on
+/// the far side: the bound's first value is not NULL and NULL sorts away from the bound (first
+/// for a lower bound, last for an upper bound) or the column holds no NULL.
+fn leading_range(bound: &Bound, key: KeyOrder, op: CmpOp) -> Option<Condition> {
+    let value = bound.values.first()?;
+    let nulls_away = match op {
+        CmpOp::Ge => key.nulls == NullOrder::First,
+        _ => key.nulls == NullOrder::Last,
+    };
+    (!value.is_null() && (nulls_away || !key.nullable)).then(|| cmp(0, op, value))
 }
 
 /// Tuple strictly after `value` in column `i` (NULL-aware).
