@@ -9,3 +9,4 @@ pub mod plan;
 pub mod queue;
 pub mod snowflake;
 pub mod source;
+pub mod workflow;
