@@ -1,4 +1,18 @@
-fn main() {
-    println!("worker: not built yet");
-    std::process::exit(1);
+//! `worker`: parse the command line, run it, print any error once.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
