@@ -563,3 +563,26 @@ fn run_statement(
         .map(|_| ())
         .map_err(|source| MetadataError::Snowflake { action, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whole_deployment_is_pinned() {
+        let statements = render_deployment(&MetadataNames::default()).expect("valid names");
+        insta::assert_snapshot!(statements.join(";\n\n"));
+    }
+
+    #[test]
+    fn printing_refuses_names_that_need_quoting() {
+        let names = MetadataNames {
+            database: "my db".to_owned(),
+            ..MetadataNames::default()
+        };
+        assert!(matches!(
+            render_deployment(&names),
+            Err(MetadataError::InvalidName { .. })
+        ));
+    }
+}
