@@ -493,3 +493,87 @@ fn long_statement_runs_off_the_async_runtime() {
         vec![vec![text("43")]]
     );
 }
+
+/// A fresh RSA key as PKCS#8 PEM, encrypted with `passphrase` when given (openssl is a test
+/// tool here; the emulator accepts any key, so this checks how the key reaches the driver).
+fn rsa_key(folder: &std::path::Path, passphrase: Option<&str>) -> std::path::PathBuf {
+    let path = folder.join(if passphrase.is_some() {
+        "encrypted.p8"
+    } else {
+        "plain.p8"
+    });
+    let encryption = match passphrase {
+        Some(passphrase) => format!("-v2 aes-256-cbc -passout pass:{passphrase}"),
+        None => "-nocrypt".to_owned(),
+    };
+    let script = format!(
+        "openssl genrsa 2048 2>/dev/null | openssl pkcs8 -topk8 {encryption} -out '{}'",
+        path.display()
+    );
+    let status = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .expect("run openssl (install it with: apt-get install openssl)");
+    assert!(status.success(), "openssl could not create a test key");
+    path
+}
+
+#[test]
+fn key_pair_logins_reach_the_driver() {
+    let database = Emulator::start().database("keypair");
+    let folder = tempfile::tempdir().expect("temp dir");
+    for passphrase in [None, Some("s3cret")] {
+        let mut params = params_for(&database);
+        params.auth = Auth::KeyPair {
+            private_key_file: rsa_key(folder.path(), passphrase),
+            passphrase: passphrase.map(str::to_owned),
+        };
+        let mut session = Session::connect(&params).expect("key-pair login");
+        assert_eq!(
+            session.query_rows("SELECT 1", &[]).expect("query"),
+            vec![vec![text("1")]]
+        );
+    }
+}
+
+#[test]
+fn wrong_key_passphrase_is_a_clear_non_retryable_error() {
+    let database = Emulator::start().database("keypass");
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut params = params_for(&database);
+    params.auth = Auth::KeyPair {
+        private_key_file: rsa_key(folder.path(), Some("right")),
+        passphrase: Some("wrong".to_owned()),
+    };
+    let error = Session::connect(&params).expect_err("the passphrase does not open the key");
+    assert!(!error.is_retryable(), "{error:?}");
+    assert!(
+        error.to_string().contains("sfemu"),
+        "names the account: {error}"
+    );
+    assert_eq!(error.kind(), ErrorKind::Authentication, "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .contains("check the user and the credentials"),
+        "{error}"
+    );
+}
+
+#[test]
+fn token_logins_reach_the_driver() {
+    let database = Emulator::start().database("tokens");
+    for auth in [
+        Auth::ProgrammaticAccessToken("pat-token".to_owned()),
+        Auth::OAuth("oauth-token".to_owned()),
+    ] {
+        let mut params = params_for(&database);
+        params.auth = auth.clone();
+        let mut session =
+            Session::connect(&params).unwrap_or_else(|error| panic!("{auth:?}: {error}"));
+        assert_eq!(
+            session.query_rows("SELECT 1", &[]).expect("query"),
+            vec![vec![text("1")]]
+        );
+    }
+}

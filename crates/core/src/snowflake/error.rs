@@ -208,6 +208,10 @@ pub fn classify(failure: &DriverFailure) -> ErrorKind {
         2003 | 1003 | 904 | 2 | 2043 | 2002 => return ErrorKind::Compilation,
         _ => {}
     }
+    // A key that cannot be read or decrypted locally (wrong passphrase, not PKCS#8).
+    if message.contains("private key") || message.contains("pkcs8") {
+        return ErrorKind::Authentication;
+    }
     if message.contains("lock wait timeout") || message.contains("lock timeout") {
         return ErrorKind::LockTimeout;
     }

@@ -9,6 +9,7 @@ mod adbc;
 pub mod driver_library;
 mod error;
 mod params;
+pub mod profile;
 mod session;
 mod value;
 
