@@ -301,10 +301,7 @@ fn applied_versions(
     let statement = render_template(LEDGER_APPLIED, names);
     let rows = session
         .query_rows(&statement, &[])
-        .map_err(|source| MetadataError::Snowflake {
-            action: "read the migration ledger",
-            source,
-        })?;
+        .map_err(|source| MetadataError::snowflake("read the migration ledger", source))?;
     rows.into_iter()
         .map(|row| {
             let version = row
@@ -370,10 +367,10 @@ fn try_lock(
             tracing::debug!(%error, "lock attempt conflicted");
             return Ok(false);
         }
-        return Err(MetadataError::Snowflake {
-            action: "take the metadata migration lock",
-            source: error,
-        });
+        return Err(MetadataError::snowflake(
+            "take the metadata migration lock",
+            error,
+        ));
     }
     Ok(lock_holder(session, names).as_deref() == Some(owner))
 }
@@ -396,10 +393,7 @@ fn release_lock(
     session
         .execute(&statement.sql, &[SqlValue::Text(owner.to_owned())])
         .map(|_| ())
-        .map_err(|source| MetadataError::Snowflake {
-            action: "release the metadata migration lock",
-            source,
-        })
+        .map_err(|source| MetadataError::snowflake("release the metadata migration lock", source))
 }
 
 fn apply_pending(
@@ -481,7 +475,7 @@ fn apply_one(
                 version,
                 description: description.to_owned(),
                 statement: crate::snowflake::first_line(statement),
-                source,
+                source: Box::new(source),
             });
         }
     }
@@ -527,9 +521,8 @@ fn record_outcome(
         "applied_by" => SqlValue::Text(record.owner.to_owned()),
         _ => SqlValue::from(record.last_error.clone()),
     };
-    let wrap = |source: SnowflakeError| MetadataError::Snowflake {
-        action: "record a migration in the ledger",
-        source,
+    let wrap = |source: SnowflakeError| {
+        MetadataError::snowflake("record a migration in the ledger", source)
     };
     let update = to_positional(&render_template(LEDGER_UPDATE, names));
     let params: Vec<SqlValue> = update
@@ -561,7 +554,7 @@ fn run_statement(
     session
         .execute(statement, params)
         .map(|_| ())
-        .map_err(|source| MetadataError::Snowflake { action, source })
+        .map_err(|source| MetadataError::snowflake(action, source))
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub enum MetadataError {
     Snowflake {
         action: &'static str,
         #[source]
-        source: SnowflakeError,
+        source: Box<SnowflakeError>,
     },
 
     #[error("metadata migration V{version:03} ({description}) failed at `{statement}`: {source}; fix the cause (privileges on the metadata database?) and deploy again, the version is retried from its start")]
@@ -46,7 +46,7 @@ pub enum MetadataError {
         description: String,
         statement: String,
         #[source]
-        source: SnowflakeError,
+        source: Box<SnowflakeError>,
     },
 
     #[error("another deployer ({}) held the metadata migration lock for longer than {waited:?}; retry later, or clear SCHEMA_MIGRATION_LOCK if that deployer is gone", holder.as_deref().unwrap_or("unknown"))]
@@ -69,4 +69,13 @@ pub enum MetadataError {
 
     #[error(transparent)]
     QueueStatements(#[from] OperationParseError),
+}
+
+impl MetadataError {
+    pub(crate) fn snowflake(action: &'static str, source: SnowflakeError) -> Self {
+        MetadataError::Snowflake {
+            action,
+            source: Box::new(source),
+        }
+    }
 }

@@ -93,10 +93,7 @@ pub fn create_workflow(
             })
         }
         Err(CreateError::Snowflake(source)) => {
-            return Err(MetadataError::Snowflake {
-                action: "insert the workflow",
-                source,
-            })
+            return Err(MetadataError::snowflake("insert the workflow", source))
         }
     };
     id.as_deref()

@@ -55,6 +55,14 @@ impl SqlExecutor for FakeSession {
     }
 }
 
+/// A fake whose first query answers `rows`.
+fn answering(rows: Rows) -> FakeSession {
+    FakeSession {
+        query_results: VecDeque::from([rows]),
+        ..FakeSession::default()
+    }
+}
+
 fn row(values: &[Option<&str>]) -> Vec<Option<String>> {
     values
         .iter()
@@ -107,16 +115,18 @@ fn procedure_transport_calls_with_arguments_in_order() {
 
 #[test]
 fn direct_transport_runs_steps_then_result_in_one_transaction() {
-    let mut session = FakeSession::default();
-    // fail step changes 1 row, cascade changes 2 then 1 then 0 rows
-    session.execute_results = VecDeque::from([1, 2, 1, 0]);
-    session.query_results = VecDeque::from([vec![row(&[
-        Some("7"),
-        Some("failed"),
-        Some("1"),
-        Some("1"),
-        None,
-    ])]]);
+    let mut session = FakeSession {
+        // fail step changes 1 row, cascade changes 2 then 1 then 0 rows
+        execute_results: VecDeque::from([1, 2, 1, 0]),
+        query_results: VecDeque::from([vec![row(&[
+            Some("7"),
+            Some("failed"),
+            Some("1"),
+            Some("1"),
+            None,
+        ])]]),
+        ..FakeSession::default()
+    };
     let outcome = queue(Transport::Direct)
         .fail(
             &mut session,
@@ -147,8 +157,7 @@ fn direct_transport_runs_steps_then_result_in_one_transaction() {
 fn results_become_typed_outcomes() {
     let queue = queue(Transport::Procedure);
 
-    let mut session = FakeSession::default();
-    session.query_results = VecDeque::from([vec![row(&[Some("7"), Some("executing"), Some("0")])]]);
+    let mut session = answering(vec![row(&[Some("7"), Some("executing"), Some("0")])]);
     let error = queue.complete(&mut session, &lease(), &serde_json::json!({"rows": 1}));
     assert!(
         matches!(error, Err(QueueError::NotLeaseHolder { task_id: 7 })),
@@ -162,14 +171,13 @@ fn results_become_typed_outcomes() {
         "{error:?}"
     );
 
-    let mut session = FakeSession::default();
-    session.query_results = VecDeque::from([vec![row(&[
+    let mut session = answering(vec![row(&[
         Some("7"),
         Some("pending"),
         Some("1"),
         Some("2"),
         Some("60"),
-    ])]]);
+    ])]);
     let outcome = queue
         .fail(
             &mut session,
@@ -188,8 +196,7 @@ fn results_become_typed_outcomes() {
         }
     );
 
-    let mut session = FakeSession::default();
-    session.query_results = VecDeque::from([vec![row(&[
+    let mut session = answering(vec![row(&[
         Some("11"),
         Some("3"),
         Some("extract"),
@@ -200,7 +207,7 @@ fn results_become_typed_outcomes() {
         Some("tok"),
         Some("1"),
         Some("300"),
-    ])]]);
+    ])]);
     let consumer = Consumer {
         id: "w".into(),
         executor_type: ExecutorType::Worker,
