@@ -6,8 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use config_schema::SourcePlatform;
 use migration_core::plan::{
-    build_table_plan, prepare_analysis, BoundaryRow, KeyValue, PartitionSize, PlanInput,
-    TableOptions, TablePlan,
+    build_table_plan, prepare_analysis, BoundaryRow, KeyValue, PartitionSize, PlanError, PlanInput,
+    Probes, TableOptions, TablePlan,
 };
 use migration_core::source::catalog::{numbered_placeholders, CatalogQuery, TableRef, TableStats};
 use migration_core::source::dialect::{
@@ -268,6 +268,15 @@ fn typed(text: Option<String>, kind: ColumnKind) -> KeyValue {
 }
 
 fn plan(s: &mut Schema, keys: &[&str], where_clause: Option<&str>) -> TablePlan {
+    try_plan(s, keys, where_clause).expect("plan")
+}
+
+/// The analyze task's sequence: catalog, analysis, the probe queries, the plan.
+fn try_plan(
+    s: &mut Schema,
+    keys: &[&str],
+    where_clause: Option<&str>,
+) -> Result<TablePlan, PlanError> {
     let table = s.table("keyed");
     let (columns, primary_key, stats) = catalog(&mut s.client, &table);
     let input = PlanInput {
@@ -283,22 +292,45 @@ fn plan(s: &mut Schema, keys: &[&str], where_clause: Option<&str>) -> TablePlan 
             ..TableOptions::default()
         },
     };
-    let analysis = prepare_analysis(&input).expect("analysis");
-    assert_eq!(analysis.partition_count, 12);
+    let analysis = prepare_analysis(&input)?;
+    assert!(
+        analysis.partition_count >= 12,
+        "{}",
+        analysis.partition_count
+    );
     let sql = analysis.boundary_query.expect("several partitions");
-    let rows = boundaries(&mut s.client, &sql, &analysis.keys);
-    assert!(rows.len() >= 2, "boundary rows {rows:?}");
-    let profiles = analysis
+    let boundary_rows = boundaries(&mut s.client, &sql, &analysis.keys);
+    assert!(boundary_rows.len() >= 2, "boundary rows {boundary_rows:?}");
+    let numeric_profiles = analysis
         .numeric_profile_query
         .map(|q| {
             let row = s.client.query_one(&q, &[]).expect("numeric profile");
-            vec![NumericProfile {
-                max_scale: row.get::<_, Option<i32>>(0).expect("scale") as u32,
-                max_integer_digits: row.get::<_, Option<i32>>(1).expect("digits") as u32,
-            }]
+            (0..row.len() / 3)
+                .map(|i| NumericProfile {
+                    max_scale: row.get::<_, Option<i32>>(3 * i).unwrap_or(0) as u32,
+                    max_integer_digits: row.get::<_, Option<i32>>(3 * i + 1).unwrap_or(0) as u32,
+                    special_values: row.get::<_, i64>(3 * i + 2) as u64,
+                })
+                .collect()
         })
         .unwrap_or_default();
-    build_table_plan(&input, &rows, &profiles).expect("plan")
+    let out_of_range_counts = analysis
+        .out_of_range_query
+        .map(|q| {
+            let row = s.client.query_one(&q, &[]).expect("out-of-range check");
+            (0..row.len())
+                .map(|i| row.get::<_, i64>(i) as u64)
+                .collect()
+        })
+        .unwrap_or_default();
+    build_table_plan(
+        &input,
+        &Probes {
+            boundary_rows,
+            numeric_profiles,
+            out_of_range_counts,
+        },
+    )
 }
 
 /// Runs every partition's extraction query; returns the ids per partition.
@@ -467,5 +499,30 @@ fn unbounded_numeric_is_sized_from_its_profile() {
     assert_eq!(
         n.source.column_type.arrow_type(),
         arrow::datatypes::DataType::Utf8
+    );
+}
+
+#[test]
+fn infinite_timestamps_and_nan_are_caught_before_extraction() {
+    let mut s = Schema::new();
+    keyed_table(&mut s);
+    s.client
+        .batch_execute("UPDATE keyed SET n = 'NaN' WHERE id = 3")
+        .expect("nan");
+    let plan = plan(&mut s, &["id"], None);
+    let n = plan
+        .columns
+        .iter()
+        .find(|c| c.source.name == "n")
+        .expect("n");
+    assert_eq!(n.snowflake_type, "VARCHAR", "NaN has no NUMBER form");
+
+    s.client
+        .batch_execute("UPDATE keyed SET ts = 'infinity' WHERE id = 4")
+        .expect("infinity");
+    let err = try_plan(&mut s, &["id"], None).expect_err("infinity is refused");
+    assert!(
+        matches!(&err, PlanError::OutOfRangeValues { column, rows: 1, .. } if column == "ts"),
+        "{err}"
     );
 }

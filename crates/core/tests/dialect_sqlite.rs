@@ -14,7 +14,7 @@ use arrow_odbc::OdbcReaderBuilder;
 use config_schema::SourcePlatform;
 use migration_core::plan::boundary_rows::boundary_rows_from_batch;
 use migration_core::plan::{
-    build_table_plan, prepare_analysis, PartitionSize, PlanInput, TableOptions, TablePlan,
+    build_table_plan, prepare_analysis, PartitionSize, PlanInput, Probes, TableOptions, TablePlan,
 };
 use migration_core::source::catalog::{CatalogQuery, SourceColumn, TableRef, TableStats};
 use migration_core::source::dialect::{
@@ -245,7 +245,14 @@ fn plan(db: &Database, keys: &[&str], where_clause: Option<&str>) -> TablePlan {
         rows.extend(boundary_rows_from_batch(&batch, &analysis.keys).expect("typed boundaries"));
     }
     assert!(rows.len() >= 2, "boundary rows {rows:?}");
-    build_table_plan(&input, &rows, &[]).expect("plan")
+    build_table_plan(
+        &input,
+        &Probes {
+            boundary_rows: rows,
+            ..Probes::default()
+        },
+    )
+    .expect("plan")
 }
 
 fn extract_ids(db: &Database, plan: &TablePlan) -> Vec<Vec<i64>> {

@@ -22,7 +22,7 @@ pub use partition_plan::{partitions_from_boundaries, BoundaryRow, Partition};
 pub use partition_size::{partition_count, ExtractionStrategy, PartitionSize};
 pub use table_plan::{
     build_table_plan, prepare_analysis, Analysis, NameMapping, PlanError, PlanInput, PlannedColumn,
-    TableOptions, TablePlan, TypeMapping,
+    Probes, TableOptions, TablePlan, TypeMapping,
 };
 
 #[cfg(test)]

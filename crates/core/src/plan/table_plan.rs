@@ -2,10 +2,11 @@
 //!
 //! The worker runs the catalog queries, then [`prepare_analysis`] classifies the columns,
 //! resolves the partition key (`columnNamesToPartitionBy`, else the primary key), computes the
-//! partition count and hands back the boundary query (and, for PostgreSQL bare `numeric`
-//! columns, the numeric profile query). The worker runs those and [`build_table_plan`] turns
-//! everything into a [`TablePlan`]: columns with target names and Snowflake types, the Arrow
-//! schema of the extracted files, and the partitions.
+//! partition count and hands back the probe queries: the boundary query, and where needed the
+//! numeric profile (PostgreSQL bare `numeric`) and the out-of-range date check (PostgreSQL,
+//! Redshift). The worker runs those and [`build_table_plan`] turns everything into a
+//! [`TablePlan`]: columns with target names and Snowflake types, the Arrow schema of the
+//! extracted files, and the partitions.
 
 use std::sync::Arc;
 
@@ -114,6 +115,14 @@ pub enum PlanError {
         second: String,
         target: String,
     },
+    #[error(
+        "table `{table}`: column `{column}` has {rows} values that cannot be extracted exactly (infinity or a year outside 1..=9999): filter them with `whereClauseCriteria` or map the column in a view"
+    )]
+    OutOfRangeValues {
+        table: String,
+        column: String,
+        rows: u64,
+    },
     #[error("table `{table}`: {source}")]
     WhereClause {
         table: String,
@@ -131,6 +140,20 @@ pub struct Analysis {
     pub boundary_query: Option<String>,
     /// Run when present; one [`NumericProfile`] per unbounded numeric column, in column order.
     pub numeric_profile_query: Option<String>,
+    /// Run when present; one count per natively extracted date/timestamp column, in column
+    /// order (see `Dialect::out_of_range_query`).
+    pub out_of_range_query: Option<String>,
+}
+
+/// What the worker learned by running the [`Analysis`] queries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Probes {
+    /// The boundary query's rows (empty when there is one partition).
+    pub boundary_rows: Vec<BoundaryRow>,
+    /// One per unbounded numeric column, in column order (may be empty: VARCHAR then).
+    pub numeric_profiles: Vec<NumericProfile>,
+    /// One count per column checked by the out-of-range query, in its order (may be empty).
+    pub out_of_range_counts: Vec<u64>,
 }
 
 /// One column of the plan.
@@ -237,6 +260,7 @@ pub fn prepare_analysis(input: &PlanInput) -> Result<Analysis, PlanError> {
         .then(|| dialect.boundary_query(&input.table, &keys, count, input.stats.row_count));
     Ok(Analysis {
         numeric_profile_query: dialect.numeric_profile_query(&input.table, &typed),
+        out_of_range_query: dialect.out_of_range_query(&input.table, &typed),
         columns: typed,
         keys,
         partition_count: count,
@@ -244,15 +268,11 @@ pub fn prepare_analysis(input: &PlanInput) -> Result<Analysis, PlanError> {
     })
 }
 
-/// Builds the plan from the catalog facts, the boundary rows (empty when one partition) and the
-/// numeric profiles (one per unbounded numeric column, in column order; may be empty).
-pub fn build_table_plan(
-    input: &PlanInput,
-    boundary_rows: &[BoundaryRow],
-    numeric_profiles: &[NumericProfile],
-) -> Result<TablePlan, PlanError> {
+/// Builds the plan from the catalog facts and what the probe queries returned.
+pub fn build_table_plan(input: &PlanInput, probes: &Probes) -> Result<TablePlan, PlanError> {
     let analysis = prepare_analysis(input)?;
     let table_name = input.table.display_name();
+    check_out_of_range(input, &analysis, &probes.out_of_range_counts)?;
 
     let mut target_names = Vec::with_capacity(analysis.columns.len());
     let mut mapped: Vec<Option<String>> = vec![None; analysis.columns.len()];
@@ -266,7 +286,7 @@ pub fn build_table_plan(
         )?;
         mapped[i] = Some(snowflake_name(&Ident::parse(&mapping.target_name)));
     }
-    let mut profiles = numeric_profiles.iter();
+    let mut profiles = probes.numeric_profiles.iter();
     let mut columns = Vec::with_capacity(analysis.columns.len());
     for (column, mapped) in analysis.columns.iter().zip(mapped) {
         let target_name = mapped.unwrap_or_else(|| default_target_name(&column.name));
@@ -305,7 +325,7 @@ pub fn build_table_plan(
     }
 
     let partitions = if analysis.partition_count > 1 {
-        partitions_from_boundaries(boundary_rows, input.stats.row_count)
+        partitions_from_boundaries(&probes.boundary_rows, input.stats.row_count)
     } else {
         vec![Partition::whole_table(input.stats.row_count)]
     };
@@ -318,6 +338,32 @@ pub fn build_table_plan(
         partitions,
         where_clause: input.options.where_clause.clone(),
     })
+}
+
+/// Fails on the first column whose out-of-range count is not zero (the counts follow the
+/// columns the dialect's out-of-range query checks, in order).
+fn check_out_of_range(
+    input: &PlanInput,
+    analysis: &Analysis,
+    counts: &[u64],
+) -> Result<(), PlanError> {
+    let checked = analysis.columns.iter().filter(|c| {
+        c.column_type.extraction == crate::source::dialect::Extraction::Native
+            && matches!(
+                c.column_type.kind,
+                ColumnKind::Date | ColumnKind::Timestamp { .. } | ColumnKind::TimestampTz { .. }
+            )
+    });
+    for (column, &rows) in checked.zip(counts) {
+        if rows > 0 {
+            return Err(PlanError::OutOfRangeValues {
+                table: input.table.display_name(),
+                column: column.name.clone(),
+                rows,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Finds a configured column name among the table's columns: a quoted name matches exactly;

@@ -48,6 +48,13 @@ fn boundaries() -> Vec<BoundaryRow> {
         .collect()
 }
 
+fn probes() -> Probes {
+    Probes {
+        boundary_rows: boundaries(),
+        ..Probes::default()
+    }
+}
+
 #[test]
 fn analysis_falls_back_to_the_primary_key_and_sizes_by_rows() {
     let analysis = prepare_analysis(&input()).expect("plans");
@@ -75,8 +82,14 @@ fn plan_maps_names_and_types() {
     let profile = NumericProfile {
         max_integer_digits: 12,
         max_scale: 4,
+        special_values: 0,
     };
-    let plan = build_table_plan(&input, &boundaries(), &[profile]).expect("plans");
+    let probes = Probes {
+        boundary_rows: boundaries(),
+        numeric_profiles: vec![profile],
+        out_of_range_counts: vec![0],
+    };
+    let plan = build_table_plan(&input, &probes).expect("plans");
     assert_eq!(plan.partitions.len(), 6);
     let summary: Vec<String> = plan
         .columns
@@ -101,7 +114,7 @@ fn small_tables_are_one_partition_without_a_key() {
     let mut input = input();
     input.primary_key.clear();
     input.stats.row_count = 10;
-    let plan = build_table_plan(&input, &[], &[]).expect("plans");
+    let plan = build_table_plan(&input, &Probes::default()).expect("plans");
     assert_eq!(plan.partitions, vec![Partition::whole_table(10)]);
 }
 
@@ -143,7 +156,7 @@ fn errors_name_table_and_column() {
         target_type: "NUMBER(38,4); DROP TABLE x".into(),
     }];
     messages.push(
-        build_table_plan(&bad_type, &boundaries(), &[])
+        build_table_plan(&bad_type, &probes())
             .expect_err("target type")
             .to_string(),
     );
@@ -154,8 +167,18 @@ fn errors_name_table_and_column() {
         target_name: "ID".into(),
     }];
     messages.push(
-        build_table_plan(&dup, &boundaries(), &[])
+        build_table_plan(&dup, &probes())
             .expect_err("duplicate")
+            .to_string(),
+    );
+
+    let infinite = Probes {
+        out_of_range_counts: vec![3],
+        ..probes()
+    };
+    messages.push(
+        build_table_plan(&input(), &infinite)
+            .expect_err("infinity")
             .to_string(),
     );
 

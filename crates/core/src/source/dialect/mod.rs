@@ -246,8 +246,9 @@ impl Dialect {
     }
 
     /// For PostgreSQL tables with unconstrained `numeric` columns: one row with, per such
-    /// column in the given order, its largest scale and its largest integer-digit count (both
-    /// NULL for an empty table). `None` when no column needs it or the platform has no profile.
+    /// column in the given order, three outputs: its largest scale, its largest integer-digit
+    /// count (both NULL for an empty table) and its count of NaN/infinity values. `None` when
+    /// no column needs it or the platform has no profile.
     pub fn numeric_profile_query(
         &self,
         table: &TableRef,
@@ -263,7 +264,9 @@ impl Dialect {
             .map(|(i, c)| {
                 let col = self.quote_ident(&c.name);
                 format!(
-                    "MAX(scale({col})) AS scale_{i}, MAX(length(CAST(trunc(abs({col})) AS TEXT))) AS integer_digits_{i}"
+                    "MAX(scale({col})) AS scale_{i}, \
+                     MAX(length(CAST(trunc(abs({col})) AS TEXT))) AS integer_digits_{i}, \
+                     COUNT(CASE WHEN {col} IS NOT NULL AND scale({col}) IS NULL THEN 1 END) AS special_{i}"
                 )
             })
             .collect();
@@ -277,6 +280,50 @@ impl Dialect {
                 .trim_end()
                 .to_string(),
         )
+    }
+
+    /// Dates and timestamps the ODBC driver would silently corrupt (psqlODBC turns `infinity`
+    /// into 9999-12-31 or today's date, and years outside 1..=9999 wrap): one row with, per
+    /// natively extracted date/timestamp column in the given order, the count of such values.
+    /// PostgreSQL and Redshift only; `None` when no column needs it.
+    pub fn out_of_range_query(&self, table: &TableRef, columns: &[TypedColumn]) -> Option<String> {
+        let finite_check = match self.platform {
+            SourcePlatform::Postgresql => true,
+            SourcePlatform::Redshift => false,
+            _ => return None,
+        };
+        let outputs: Vec<String> = columns
+            .iter()
+            .filter(|c| {
+                c.column_type.extraction == Extraction::Native
+                    && matches!(
+                        c.column_type.kind,
+                        ColumnKind::Date
+                            | ColumnKind::Timestamp { .. }
+                            | ColumnKind::TimestampTz { .. }
+                    )
+            })
+            .enumerate()
+            .map(|(i, c)| {
+                let col = self.quote_ident(&c.name);
+                let not_finite = if finite_check {
+                    format!("NOT isfinite({col}) OR ")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "COUNT(CASE WHEN {not_finite}EXTRACT(YEAR FROM {col}) NOT BETWEEN 1 AND 9999 THEN 1 END) AS out_of_range_{i}"
+                )
+            })
+            .collect();
+        if outputs.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "SELECT {} FROM {}",
+            outputs.join(", "),
+            self.table_name(table)
+        ))
     }
 
     /// The expression selecting a column for extraction (aliased to its own name when it is

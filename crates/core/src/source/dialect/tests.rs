@@ -152,6 +152,9 @@ fn all_sql(platform: SourcePlatform) -> String {
     let mut unbounded = cols[2].clone();
     unbounded.name = "raw_amount".into();
     unbounded.column_type.kind = ColumnKind::UnboundedDecimal;
+    if let Some(check) = d.out_of_range_query(&t, &cols) {
+        section("out-of-range dates", check);
+    }
     if let Some(profile) = d.numeric_profile_query(&t, &[cols[0].clone(), unbounded]) {
         section("numeric profile", profile);
     }

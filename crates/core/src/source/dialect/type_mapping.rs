@@ -8,8 +8,8 @@
 //! - an exact numeric without a usable precision (PostgreSQL bare `numeric`, Teradata `NUMBER`,
 //!   SQLite `NUMERIC`, any precision above 38) is extracted as its exact decimal text. Its
 //!   Snowflake type is `NUMBER(38,s)` when a [`NumericProfile`] of the data shows every value
-//!   fits (integer digits <= 38 - s, s = the largest scale seen), else `VARCHAR`: Snowflake
-//!   cannot hold more than 38 digits and we never round silently;
+//!   fits (integer digits <= 38 - s, s = the largest scale seen, no NaN or infinity), else
+//!   `VARCHAR`: Snowflake cannot hold more than 38 digits and we never round silently;
 //! - timestamps keep zone semantics: without zone -> `TIMESTAMP_NTZ(p)` read as Arrow
 //!   `Timestamp(µs)`, with zone -> `TIMESTAMP_TZ(p)` read as `Timestamp(µs, "UTC")` (the
 //!   session time zone must be UTC). Fractions finer than microseconds (SQL Server `(7)`) and
@@ -104,12 +104,13 @@ pub struct ColumnType {
     pub extraction: Extraction,
 }
 
-/// Largest integer digits and scale seen in an unbounded numeric column (from the dialect's
-/// numeric profile query).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Largest integer digits and scale seen in an unbounded numeric column, and how many values
+/// are not numbers at all (PostgreSQL `NaN`, `Infinity`), from the numeric profile query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NumericProfile {
     pub max_integer_digits: u32,
     pub max_scale: u32,
+    pub special_values: u64,
 }
 
 /// A source type no rule covers.
@@ -180,7 +181,11 @@ impl ColumnType {
             ColumnKind::Int64 => "NUMBER(19,0)".into(),
             ColumnKind::Decimal { precision, scale } => format!("NUMBER({precision},{scale})"),
             ColumnKind::UnboundedDecimal => match profile {
-                Some(p) if p.max_scale <= 37 && p.max_integer_digits <= 38 - p.max_scale => {
+                Some(p)
+                    if p.special_values == 0
+                        && p.max_scale <= 37
+                        && p.max_integer_digits <= 38 - p.max_scale =>
+                {
                     format!("NUMBER(38,{})", p.max_scale)
                 }
                 _ => "VARCHAR".into(),
@@ -719,12 +724,19 @@ mod tests {
         let fits = NumericProfile {
             max_integer_digits: 20,
             max_scale: 9,
+            special_values: 0,
         };
         assert_eq!(t.snowflake_type(Some(fits)), "NUMBER(38,9)");
         let too_wide = NumericProfile {
             max_integer_digits: 30,
             max_scale: 9,
+            special_values: 0,
         };
         assert_eq!(t.snowflake_type(Some(too_wide)), "VARCHAR");
+        let nan = NumericProfile {
+            special_values: 1,
+            ..fits
+        };
+        assert_eq!(t.snowflake_type(Some(nan)), "VARCHAR");
     }
 }
