@@ -9,4 +9,5 @@ pub mod plan;
 pub mod queue;
 pub mod snowflake;
 pub mod source;
+pub mod validation;
 pub mod workflow;
