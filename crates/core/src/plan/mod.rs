@@ -7,7 +7,8 @@
 //!   the property tests, rendered to SQL by the dialects);
 //! - [`partition_plan`]: boundary rows -> interior partitions plus two open edges;
 //! - [`boundary_rows`]: the boundary query's Arrow result -> typed rows;
-//! - [`table_plan`]: the pure core of the `analyze` task.
+//! - [`table_plan`]: the pure core of the `analyze` task;
+//! - [`target_predicate`]: a partition's range over the Snowflake target columns.
 
 pub mod boundary_rows;
 pub mod condition;
@@ -15,6 +16,7 @@ pub mod key_value;
 pub mod partition_plan;
 pub mod partition_size;
 pub mod table_plan;
+pub mod target_predicate;
 
 pub use condition::{Bound, Condition, KeyOrder, NullOrder};
 pub use key_value::KeyValue;
