@@ -526,3 +526,27 @@ fn infinite_timestamps_and_nan_are_caught_before_extraction() {
         "{err}"
     );
 }
+
+#[test]
+fn text_keys_with_quotes_and_backslashes_round_trip_as_literals() {
+    let mut s = Schema::new();
+    s.client
+        .batch_execute(
+            r#"
+            CREATE TABLE keyed (id bigint PRIMARY KEY, t text);
+            INSERT INTO keyed
+            SELECT i,
+                   (ARRAY[E'a\\', E'a\\''', 'b''c', E'\\''; DROP TABLE keyed; --', 'ü€😀', ''])[1 + i % 6]
+                   || (i % 40)
+            FROM generate_series(1, 1000) AS i;
+            "#,
+        )
+        .expect("create table");
+    // With backslashes read as escapes in plain literals the bounds must still mean the same.
+    s.client
+        .batch_execute("SET standard_conforming_strings = off")
+        .expect("scs off");
+    let plan = plan(&mut s, &["t"], None);
+    let ids = extract_ids(&mut s, &plan);
+    assert_exactly_once(&ids, 1..=1000);
+}

@@ -31,7 +31,7 @@ pub fn render(
             P::Sqlserver | P::Teradata => format!("CAST({} AS FLOAT)", f.as_str()),
             P::Sqlite => f.as_str().to_string(),
         },
-        KeyValue::Text(s) => string_literal(platform, s, column),
+        KeyValue::Text(s) => string_literal(platform, s, column)?,
         KeyValue::Date(d) => {
             let text = date_text(*d)?;
             match platform {
@@ -74,19 +74,33 @@ pub fn render(
 }
 
 /// `'it''s'`; on SQL Server `N'...'` for national character columns so the comparison stays
-/// on the column's type (an N literal against a varchar column would convert the column).
-fn string_literal(platform: SourcePlatform, s: &str, column: &TypedColumn) -> String {
+/// on the column's type (an N literal against a varchar column would convert the column). On
+/// PostgreSQL a value with a backslash is written as `E'...'` with the backslash doubled, which
+/// reads the same whether or not the server has `standard_conforming_strings` on (with it off,
+/// a plain literal would treat `\'` as an escaped quote). NUL cannot be written in a literal on
+/// most platforms and is refused.
+fn string_literal(
+    platform: SourcePlatform,
+    s: &str,
+    column: &TypedColumn,
+) -> Result<String, String> {
+    if s.contains('\0') {
+        return Err("the value contains a NUL character: choose another partition key".into());
+    }
     let escaped = s.replace('\'', "''");
+    if platform == SourcePlatform::Postgresql && s.contains('\\') {
+        return Ok(format!("E'{}'", escaped.replace('\\', "\\\\")));
+    }
     let national = platform == SourcePlatform::Sqlserver
         && matches!(
             column.data_type.to_lowercase().as_str(),
             "nchar" | "nvarchar" | "ntext" | "sysname"
         );
-    if national {
+    Ok(if national {
         format!("N'{escaped}'")
     } else {
         format!("'{escaped}'")
-    }
+    })
 }
 
 fn check_year(year: i32) -> Result<(), String> {

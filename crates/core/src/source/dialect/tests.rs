@@ -227,6 +227,19 @@ fn literals_escape_quotes_and_pick_national_strings() {
 }
 
 #[test]
+fn postgres_backslashes_use_escape_strings_and_nul_is_refused() {
+    let pg = Dialect::new(SourcePlatform::Postgresql);
+    let text = column(SourcePlatform::Postgresql, "t", "text", true);
+    let value = KeyValue::Text("a\\'b".into());
+    assert_eq!(pg.literal(&value, &text).expect("renders"), "E'a\\\\''b'");
+    let ms = Dialect::new(SourcePlatform::Sqlserver);
+    let varchar = column(SourcePlatform::Sqlserver, "v", "varchar", true);
+    assert_eq!(ms.literal(&value, &varchar).expect("renders"), "'a\\''b'");
+    let nul = KeyValue::Text("a\0b".into());
+    assert!(pg.literal(&nul, &text).is_err());
+}
+
+#[test]
 fn extraction_rechecks_the_where_clause() {
     let d = Dialect::new(SourcePlatform::Postgresql);
     let t = table();
