@@ -32,7 +32,7 @@ use super::connection_string::ConnectionString;
 use super::content_checksum::ContentChecksum;
 use super::odbc::{self, OdbcReadOptions};
 use super::parquet_sink::{FinishedFile, ParquetOptions, RollingParquetWriter};
-use super::postgres_native::{self, PgConnectParams};
+use super::postgres_native::{self, PgConnectParams, PgReadOptions};
 
 /// Batches a source hands to the pipeline. Every batch has exactly [`BatchReader::schema`].
 pub trait BatchReader {
@@ -146,11 +146,15 @@ pub enum ExtractError {
         column: String,
         message: String,
     },
-    #[error("column `{column}` of table `{table}` holds a value longer than {limit} bytes; raise `max_text_bytes` in the worker configuration")]
+    #[error(
+        "column `{column}` of table `{table}` holds a value{} longer than its fetch buffer (at most {limit} bytes, less where the driver declares the column shorter); raise `max_text_bytes` or fetch row by row",
+        length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
+    )]
     ValueTooLong {
         table: String,
         column: String,
         limit: usize,
+        length: Option<usize>,
     },
     #[error("query on table `{table}` failed: {message}{}", retry_hint(*retryable))]
     Query {
@@ -211,7 +215,10 @@ impl ExtractError {
 #[derive(Debug, Clone)]
 pub enum SourceSpec {
     /// Binary COPY over the PostgreSQL protocol (the default for postgresql).
-    PostgresNative(PgConnectParams),
+    PostgresNative {
+        params: PgConnectParams,
+        read: PgReadOptions,
+    },
     /// Any ODBC driver.
     Odbc {
         connection_string: ConnectionString,
@@ -238,14 +245,15 @@ pub fn extract(
 ) -> Result<ExtractOutcome, ExtractError> {
     let started = std::time::Instant::now();
     let outcome = match source {
-        SourceSpec::PostgresNative(params) => {
+        SourceSpec::PostgresNative { params, read } => {
             let mut client = postgres_native::connect(params)?;
-            let mut reader = postgres_native::PgCopyReader::start(
+            let reader = postgres_native::PgCopyReader::start(
                 &mut client,
                 &request.select_sql,
                 request.schema.clone(),
                 &options.table,
             )?;
+            let mut reader = reader.with_batch_limits(read.batch_rows, read.batch_bytes);
             run_pipeline(&mut reader, options, uploader, cancel)?
         }
         SourceSpec::Odbc {

@@ -15,11 +15,17 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray};
+use arrow::array::{
+    ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder,
+    Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder, Int8Builder,
+    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder, UInt8Builder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
-use arrow_odbc::odbc_api::{self, Connection, ConnectionOptions, ResultSetMetadata};
+use arrow_odbc::odbc_api::{
+    self, Bit, Connection, ConnectionOptions, Cursor, CursorRow, Nullable, ResultSetMetadata,
+};
 use arrow_odbc::{ConcurrentOdbcReader, OdbcReader, OdbcReaderBuilder, TextEncoding};
 
 use super::connection_string::ConnectionString;
@@ -38,6 +44,29 @@ pub struct OdbcReadOptions {
     /// Largest binary value in bytes for columns without a declared length.
     pub max_binary_bytes: usize,
     pub concurrent_fetch: bool,
+    pub fetch: OdbcFetch,
+}
+
+/// How values leave the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OdbcFetch {
+    /// Bound column buffers, many rows per call (fast). Text and binary buffers are as wide as
+    /// the driver declares the column, capped by `max_text_bytes` / `max_binary_bytes`.
+    Columnar,
+    /// One row at a time, long values fetched in pieces (`SQLGetData`), so no value is ever too
+    /// long. For drivers whose declared lengths do not bound the data: SQLite declares `TEXT` as
+    /// 65,536 characters and `BLOB` as 255 bytes yet stores values of any length.
+    RowByRow,
+}
+
+impl OdbcFetch {
+    /// The safe default for a platform (SQLite enforces no lengths; every other platform does).
+    pub fn for_platform(platform: config_schema::SourcePlatform) -> OdbcFetch {
+        match platform {
+            config_schema::SourcePlatform::Sqlite => OdbcFetch::RowByRow,
+            _ => OdbcFetch::Columnar,
+        }
+    }
 }
 
 impl Default for OdbcReadOptions {
@@ -48,6 +77,7 @@ impl Default for OdbcReadOptions {
             max_text_bytes: 1 << 20,
             max_binary_bytes: 1 << 20,
             concurrent_fetch: true,
+            fetch: OdbcFetch::Columnar,
         }
     }
 }
@@ -115,7 +145,11 @@ fn statement_error(
     error: &odbc_api::Error,
     options: &OdbcReadOptions,
 ) -> ExtractError {
-    if let odbc_api::Error::TooLargeValueForBuffer { buffer_index, .. } = error {
+    if let odbc_api::Error::TooLargeValueForBuffer {
+        buffer_index,
+        indicator,
+    } = error
+    {
         let column = schema
             .fields()
             .get(*buffer_index)
@@ -129,6 +163,7 @@ fn statement_error(
             table: table.to_string(),
             column,
             limit,
+            length: *indicator,
         };
     }
     let message = error.to_string();
@@ -217,23 +252,15 @@ fn check_supported(schema: &Schema, table: &str) -> Result<(), ExtractError> {
     Ok(())
 }
 
-enum Batches {
+enum Fetcher {
     Sequential(OdbcReader<OwnedCursor>),
     Concurrent(ConcurrentOdbcReader<OwnedCursor>),
-}
-
-impl Batches {
-    fn next(&mut self) -> Option<Result<RecordBatch, ArrowError>> {
-        match self {
-            Batches::Sequential(reader) => reader.next(),
-            Batches::Concurrent(reader) => reader.next(),
-        }
-    }
+    Rows(RowByRow),
 }
 
 /// Streams one SELECT over ODBC as batches of the catalog schema.
 pub struct OdbcBatchReader {
-    batches: Batches,
+    batches: Fetcher,
     schema: SchemaRef,
     zoned: Vec<(usize, Arc<str>)>,
     table: String,
@@ -269,6 +296,16 @@ impl OdbcBatchReader {
                 ),
             });
         }
+        if options.fetch == OdbcFetch::RowByRow {
+            let rows = RowByRow::new(cursor, &schema, table, &options)?;
+            return Ok(OdbcBatchReader {
+                batches: Fetcher::Rows(rows),
+                zoned: zoned_columns(&schema),
+                schema,
+                table: table.to_string(),
+                options,
+            });
+        }
         let reader = OdbcReaderBuilder::new()
             .with_schema(Arc::new(fetch_schema(&schema)))
             .with_max_num_rows_per_batch(options.max_rows_per_batch.max(1))
@@ -283,9 +320,9 @@ impl OdbcBatchReader {
             let concurrent = reader
                 .into_concurrent()
                 .map_err(|e| reader_error(table, &schema, e))?;
-            Batches::Concurrent(concurrent)
+            Fetcher::Concurrent(concurrent)
         } else {
-            Batches::Sequential(reader)
+            Fetcher::Sequential(reader)
         };
         Ok(OdbcBatchReader {
             batches,
@@ -350,7 +387,30 @@ impl BatchReader for OdbcBatchReader {
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError> {
-        match self.batches.next() {
+        let next = match &mut self.batches {
+            Fetcher::Sequential(reader) => reader.next(),
+            Fetcher::Concurrent(reader) => reader.next(),
+            Fetcher::Rows(rows) => match rows.next_batch(&self.schema, &self.options) {
+                Ok(None) => None,
+                Ok(Some(batch)) => Some(Ok(batch)),
+                Err(RowError::Odbc(e)) => {
+                    return Err(statement_error(
+                        &self.table,
+                        &self.schema,
+                        &e,
+                        &self.options,
+                    ))
+                }
+                Err(RowError::Value { column, message }) => {
+                    return Err(ExtractError::ValueNotRepresentable {
+                        table: self.table.clone(),
+                        column: self.schema.field(column).name().clone(),
+                        message,
+                    })
+                }
+            },
+        };
+        match next {
             None => Ok(None),
             Some(Err(error)) => Err(self.arrow_error(error)),
             Some(Ok(batch)) if self.zoned.is_empty() => {
@@ -366,6 +426,332 @@ impl BatchReader for OdbcBatchReader {
             Some(Ok(batch)) => self.label_zones(batch).map(Some),
         }
     }
+}
+
+/// Row-at-a-time fetching with `SQLGetData`: text and binary values of any length arrive in
+/// pieces, so nothing is sized from the driver's declared lengths.
+struct RowByRow {
+    cursor: OwnedCursor,
+    columns: Vec<RowColumn>,
+    scratch: Vec<u8>,
+}
+
+enum RowError {
+    Odbc(odbc_api::Error),
+    Value { column: usize, message: String },
+}
+
+impl From<odbc_api::Error> for RowError {
+    fn from(error: odbc_api::Error) -> Self {
+        RowError::Odbc(error)
+    }
+}
+
+enum RowColumn {
+    Boolean(BooleanBuilder),
+    Int8(Int8Builder),
+    Int16(Int16Builder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    UInt8(UInt8Builder),
+    Float32(Float32Builder),
+    Float64(Float64Builder),
+    Decimal(Decimal128Builder, u8, i8),
+    Text(StringBuilder),
+    Binary(BinaryBuilder),
+    Date(Date32Builder),
+    Time(Time64MicrosecondBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
+}
+
+impl RowByRow {
+    fn new(
+        cursor: OwnedCursor,
+        schema: &Schema,
+        table: &str,
+        _options: &OdbcReadOptions,
+    ) -> Result<Self, ExtractError> {
+        let columns = schema
+            .fields()
+            .iter()
+            .map(|field| {
+                RowColumn::new(field.data_type()).ok_or_else(|| ExtractError::UnsupportedType {
+                    table: table.to_string(),
+                    column: field.name().clone(),
+                    source_type: format!("Arrow {}", field.data_type()),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RowByRow {
+            cursor,
+            columns,
+            scratch: Vec::new(),
+        })
+    }
+
+    fn next_batch(
+        &mut self,
+        schema: &SchemaRef,
+        options: &OdbcReadOptions,
+    ) -> Result<Option<RecordBatch>, RowError> {
+        let mut rows = 0;
+        let mut bytes = 0;
+        while rows < options.max_rows_per_batch.max(1) && bytes < options.max_bytes_per_batch {
+            let Some(mut row) = self.cursor.next_row()? else {
+                break;
+            };
+            for (index, column) in self.columns.iter_mut().enumerate() {
+                bytes += column.append(&mut row, index, &mut self.scratch)?;
+            }
+            rows += 1;
+        }
+        if rows == 0 {
+            return Ok(None);
+        }
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(RowColumn::finish).collect();
+        RecordBatch::try_new(fetch_schema_ref(schema), arrays)
+            .map(Some)
+            .map_err(|e| RowError::Value {
+                column: 0,
+                message: e.to_string(),
+            })
+    }
+}
+
+fn fetch_schema_ref(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(fetch_schema(schema))
+}
+
+impl RowColumn {
+    fn new(data_type: &DataType) -> Option<RowColumn> {
+        Some(match data_type {
+            DataType::Boolean => RowColumn::Boolean(BooleanBuilder::new()),
+            DataType::Int8 => RowColumn::Int8(Int8Builder::new()),
+            DataType::Int16 => RowColumn::Int16(Int16Builder::new()),
+            DataType::Int32 => RowColumn::Int32(Int32Builder::new()),
+            DataType::Int64 => RowColumn::Int64(Int64Builder::new()),
+            DataType::UInt8 => RowColumn::UInt8(UInt8Builder::new()),
+            DataType::Float32 => RowColumn::Float32(Float32Builder::new()),
+            DataType::Float64 => RowColumn::Float64(Float64Builder::new()),
+            DataType::Decimal128(p, s) => RowColumn::Decimal(Decimal128Builder::new(), *p, *s),
+            DataType::Utf8 => RowColumn::Text(StringBuilder::new()),
+            DataType::Binary => RowColumn::Binary(BinaryBuilder::new()),
+            DataType::Date32 => RowColumn::Date(Date32Builder::new()),
+            DataType::Time64(TimeUnit::Microsecond) => {
+                RowColumn::Time(Time64MicrosecondBuilder::new())
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                RowColumn::Timestamp(TimestampMicrosecondBuilder::new())
+            }
+            _ => return None,
+        })
+    }
+
+    /// Appends the value of column `index` (0-based) of `row`; returns the bytes it added.
+    fn append(
+        &mut self,
+        row: &mut CursorRow<'_>,
+        index: usize,
+        scratch: &mut Vec<u8>,
+    ) -> Result<usize, RowError> {
+        let col = index as u16 + 1;
+        let value_error = |message: String| RowError::Value {
+            column: index,
+            message,
+        };
+        match self {
+            RowColumn::Boolean(b) => b.append_option(get::<Bit>(row, col)?.map(|v| v.as_bool())),
+            RowColumn::Int8(b) => b.append_option(get::<i8>(row, col)?),
+            RowColumn::Int16(b) => b.append_option(get::<i16>(row, col)?),
+            RowColumn::Int32(b) => b.append_option(get::<i32>(row, col)?),
+            RowColumn::Int64(b) => b.append_option(get::<i64>(row, col)?),
+            RowColumn::UInt8(b) => b.append_option(get::<u8>(row, col)?),
+            RowColumn::Float32(b) => b.append_option(
+                get_float(row, col, scratch)
+                    .map_err(|e| e.at(index))?
+                    .map(|v| v as f32),
+            ),
+            RowColumn::Float64(b) => {
+                b.append_option(get_float(row, col, scratch).map_err(|e| e.at(index))?)
+            }
+            RowColumn::Date(b) => {
+                let date = get::<odbc_api::sys::Date>(row, col)?;
+                b.append_option(
+                    date.map(|d| days_since_epoch(&d))
+                        .transpose()
+                        .map_err(value_error)?,
+                )
+            }
+            RowColumn::Timestamp(b) => {
+                let ts = get::<odbc_api::sys::Timestamp>(row, col)?;
+                b.append_option(
+                    ts.map(|t| micros_since_epoch(&t))
+                        .transpose()
+                        .map_err(value_error)?,
+                )
+            }
+            RowColumn::Decimal(b, _, scale) => {
+                if row.get_text(col, scratch)? {
+                    let text =
+                        std::str::from_utf8(scratch).map_err(|e| value_error(e.to_string()))?;
+                    b.append_value(parse_decimal(text.trim(), *scale).map_err(value_error)?);
+                } else {
+                    b.append_null();
+                }
+            }
+            RowColumn::Time(b) => {
+                if row.get_text(col, scratch)? {
+                    let text =
+                        std::str::from_utf8(scratch).map_err(|e| value_error(e.to_string()))?;
+                    let time = chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M:%S%.f")
+                        .map_err(|e| value_error(format!("invalid time `{text}`: {e}")))?;
+                    let micros = i64::from(chrono::Timelike::num_seconds_from_midnight(&time))
+                        * 1_000_000
+                        + i64::from(chrono::Timelike::nanosecond(&time) / 1_000);
+                    b.append_value(micros);
+                } else {
+                    b.append_null();
+                }
+            }
+            RowColumn::Text(b) => {
+                if row.get_text(col, scratch)? {
+                    let text = std::str::from_utf8(scratch)
+                        .map_err(|e| value_error(format!("text is not valid UTF-8: {e}")))?;
+                    b.append_value(text);
+                    return Ok(scratch.len());
+                }
+                b.append_null();
+            }
+            RowColumn::Binary(b) => {
+                if row.get_binary(col, scratch)? {
+                    b.append_value(&scratch[..]);
+                    return Ok(scratch.len());
+                }
+                b.append_null();
+            }
+        }
+        Ok(8)
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            RowColumn::Boolean(b) => Arc::new(b.finish()),
+            RowColumn::Int8(b) => Arc::new(b.finish()),
+            RowColumn::Int16(b) => Arc::new(b.finish()),
+            RowColumn::Int32(b) => Arc::new(b.finish()),
+            RowColumn::Int64(b) => Arc::new(b.finish()),
+            RowColumn::UInt8(b) => Arc::new(b.finish()),
+            RowColumn::Float32(b) => Arc::new(b.finish()),
+            RowColumn::Float64(b) => Arc::new(b.finish()),
+            RowColumn::Decimal(b, p, s) => Arc::new(
+                b.finish()
+                    .with_precision_and_scale(*p, *s)
+                    .expect("precision and scale come from a valid schema"),
+            ),
+            RowColumn::Text(b) => Arc::new(b.finish()),
+            RowColumn::Binary(b) => Arc::new(b.finish()),
+            RowColumn::Date(b) => Arc::new(b.finish()),
+            RowColumn::Time(b) => Arc::new(b.finish()),
+            RowColumn::Timestamp(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// A float through its text form, parsed exactly here: sqliteodbc's own text-to-double
+/// conversion is not exact (1.7976931348623157e308 arrives as infinity).
+fn get_float(
+    row: &mut CursorRow<'_>,
+    col: u16,
+    scratch: &mut Vec<u8>,
+) -> Result<Option<f64>, RowError> {
+    if !row.get_text(col, scratch)? {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(scratch);
+    text.trim()
+        .parse::<f64>()
+        .map(Some)
+        .map_err(|_| RowError::Value {
+            column: usize::MAX,
+            message: format!("`{text}` is not a number"),
+        })
+}
+
+impl RowError {
+    /// Sets the column of a value error raised without knowing it.
+    fn at(self, column: usize) -> RowError {
+        match self {
+            RowError::Value { message, .. } => RowError::Value { column, message },
+            other => other,
+        }
+    }
+}
+
+/// One fixed-size value; `None` for NULL.
+fn get<T>(row: &mut CursorRow<'_>, col: u16) -> Result<Option<T>, odbc_api::Error>
+where
+    T: odbc_api::Pod,
+    Nullable<T>: odbc_api::handles::CDataMut + odbc_api::parameter::CElement,
+{
+    let mut value = Nullable::<T>::null();
+    row.get_data(col, &mut value)?;
+    Ok(value.into_opt())
+}
+
+fn days_since_epoch(date: &odbc_api::sys::Date) -> Result<i32, String> {
+    chrono::NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )
+    .map(|d| d.to_epoch_days())
+    .ok_or_else(|| format!("invalid date {}-{}-{}", date.year, date.month, date.day))
+}
+
+fn micros_since_epoch(ts: &odbc_api::sys::Timestamp) -> Result<i64, String> {
+    chrono::NaiveDate::from_ymd_opt(i32::from(ts.year), u32::from(ts.month), u32::from(ts.day))
+        .and_then(|d| {
+            d.and_hms_nano_opt(
+                u32::from(ts.hour),
+                u32::from(ts.minute),
+                u32::from(ts.second),
+                ts.fraction,
+            )
+        })
+        .map(|t| t.and_utc().timestamp_micros())
+        .ok_or_else(|| {
+            format!(
+                "invalid timestamp {}-{}-{} {}:{}:{}",
+                ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second
+            )
+        })
+}
+
+/// Exact decimal text (`-123.45`, `1e3` is not accepted) to an unscaled value with `scale`
+/// digits; more fractional digits than `scale` is an error, never a rounding.
+fn parse_decimal(text: &str, scale: i8) -> Result<i128, String> {
+    let invalid =
+        || format!("`{text}` is not a decimal number with at most {scale} fractional digits");
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let fraction = fraction.trim_end_matches('0');
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > scale.max(0) as usize {
+        return Err(invalid());
+    }
+    let mut value: i128 = 0;
+    for c in whole.chars().chain(fraction.chars()) {
+        let digit = c.to_digit(10).ok_or_else(invalid)?;
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(digit.into()))
+            .ok_or_else(invalid)?;
+    }
+    let pad = scale.max(0) as u32 - fraction.len() as u32;
+    value = value.checked_mul(10i128.pow(pad)).ok_or_else(invalid)?;
+    Ok(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -392,6 +778,19 @@ mod tests {
             &DataType::Timestamp(TimeUnit::Microsecond, None)
         );
         assert_eq!(zoned_columns(&schema), vec![(0, Arc::from("UTC"))]);
+    }
+
+    #[test]
+    fn decimal_text_parses_exactly() {
+        assert_eq!(parse_decimal("-123.450", 4).ok(), Some(-1_234_500));
+        assert_eq!(
+            parse_decimal("99999999999999999999999999999.999999999", 9).ok(),
+            Some(99_999_999_999_999_999_999_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_decimal("7", 0).ok(), Some(7));
+        assert!(parse_decimal("1.23", 1).is_err(), "no rounding");
+        assert!(parse_decimal("abc", 2).is_err());
+        assert!(parse_decimal("", 2).is_err());
     }
 
     #[test]

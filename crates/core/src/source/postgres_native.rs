@@ -159,6 +159,22 @@ fn query_error(table: &str, error: &postgres::Error) -> ExtractError {
     }
 }
 
+/// Batch limits of the native reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgReadOptions {
+    pub batch_rows: usize,
+    pub batch_bytes: usize,
+}
+
+impl Default for PgReadOptions {
+    fn default() -> Self {
+        PgReadOptions {
+            batch_rows: DEFAULT_BATCH_ROWS,
+            batch_bytes: DEFAULT_BATCH_BYTES,
+        }
+    }
+}
+
 /// Rows per Arrow batch (the pipeline's unit of hand-off).
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 /// A batch is also cut once its variable-length values reach this many bytes.
