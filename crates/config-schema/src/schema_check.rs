@@ -89,6 +89,15 @@ impl<'a> Checker<'a> {
                 return;
             }
         }
+        if let (Some(maximum), Some(number)) = (
+            schema.get("maximum").and_then(Value::as_f64),
+            value.as_f64(),
+        ) {
+            if number > maximum {
+                problems.push(path, format!("must be at most {maximum}, found {number}"));
+                return;
+            }
+        }
         match value {
             Value::Object(map) => self.check_object(schema, map, path, problems),
             Value::Array(items) => self.check_array(schema, items, path, problems),

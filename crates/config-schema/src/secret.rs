@@ -15,8 +15,24 @@ use std::path::{Path, PathBuf};
 use crate::problem::Problems;
 
 /// A secret value. Printing it shows `***`; use [`Secret::expose`] where the value is needed.
-#[derive(Clone, PartialEq, Eq)]
+/// In files it is a plain string.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
+
+impl schemars::JsonSchema for Secret {
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn schema_name() -> String {
+        "Secret".to_string()
+    }
+
+    fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        String::json_schema(gen)
+    }
+}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
@@ -91,7 +107,7 @@ impl SecretSource {
     pub fn from_fields(
         path: &str,
         key: &str,
-        inline: Option<&str>,
+        inline: Option<&Secret>,
         env: Option<&str>,
         file: Option<&Path>,
         problems: &mut Problems,
@@ -122,7 +138,7 @@ impl SecretSource {
         if let Some(file) = file {
             return Some(SecretSource::File(file.to_path_buf()));
         }
-        inline.map(|value| SecretSource::Inline(Secret::new(value)))
+        inline.map(|value| SecretSource::Inline(value.clone()))
     }
 
     /// Reads the secret. `env` looks up an environment variable; `read_file` reads a file. A
@@ -236,7 +252,7 @@ mod tests {
         let source = SecretSource::from_fields(
             "connections.source.sqlserver",
             "password",
-            Some("x"),
+            Some(&Secret::new("x")),
             Some("PW"),
             None,
             &mut problems,

@@ -31,7 +31,7 @@ use crate::metadata_names::{
     DEFAULT_DATA_MIGRATION_SCHEMA, DEFAULT_DATA_VALIDATION_SCHEMA, DEFAULT_METADATA_DATABASE,
 };
 use crate::problem::{child_key, Problems};
-use crate::secret::SecretSource;
+use crate::secret::{Secret, SecretSource};
 use crate::SourcePlatform;
 
 const WHAT: &str = "the worker configuration";
@@ -134,7 +134,7 @@ pub struct RawSnowflakeConnectionName {
 pub struct RawSqlServer {
     pub username: String,
     /// Password (secret; or `password_env` / `password_file`).
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Environment variable holding the password.
     pub password_env: Option<String>,
     /// File holding the password.
@@ -142,6 +142,7 @@ pub struct RawSqlServer {
     pub database: String,
     pub host: String,
     /// Default 1433.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     /// ODBC driver name. Default "ODBC Driver 18 for SQL Server".
     pub driver_name: Option<String>,
@@ -160,13 +161,14 @@ pub struct RawSqlServer {
 pub struct RawRedshift {
     pub username: String,
     /// Password for `auth_method = "standard"` (secret; or `password_env` / `password_file`).
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
     pub database: String,
     /// Cluster endpoint. Required for standard authentication.
     pub host: Option<String>,
     /// Default 5439.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     /// `standard` (default) or `iam-provisioned-cluster`.
     pub auth_method: Option<RedshiftAuthMethod>,
@@ -175,15 +177,15 @@ pub struct RawRedshift {
     /// AWS region (IAM authentication), e.g. us-west-2.
     pub region: Option<String>,
     /// AWS access key id (IAM authentication; secret; or `_env` / `_file`).
-    pub access_key_id: Option<String>,
+    pub access_key_id: Option<Secret>,
     pub access_key_id_env: Option<String>,
     pub access_key_id_file: Option<PathBuf>,
     /// AWS secret access key (IAM authentication; secret; or `_env` / `_file`).
-    pub secret_access_key: Option<String>,
+    pub secret_access_key: Option<Secret>,
     pub secret_access_key_env: Option<String>,
     pub secret_access_key_file: Option<PathBuf>,
     /// Temporary AWS session token (optional; secret; or `_env` / `_file`).
-    pub session_token: Option<String>,
+    pub session_token: Option<Secret>,
     pub session_token_env: Option<String>,
     pub session_token_file: Option<PathBuf>,
     /// ODBC driver name. Default "Amazon Redshift (x64)".
@@ -210,12 +212,13 @@ pub enum RedshiftAuthMethod {
 pub struct RawPostgresql {
     pub username: String,
     /// Password (secret; or `password_env` / `password_file`). Optional for trust authentication.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
     pub database: String,
     pub host: String,
     /// Default 5432.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     /// `native` (default; the PostgreSQL wire protocol) or `odbc`.
     pub extraction_path: Option<PostgresExtractionPath>,
@@ -244,11 +247,12 @@ pub struct RawTeradata {
     pub driver_name: String,
     pub host: String,
     /// Default 1025.
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     pub database: String,
     pub username: String,
     /// Password (secret; or `password_env` / `password_file`).
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
     /// Extra ODBC connection-string attributes, added as `KEY=value;`.
@@ -555,7 +559,7 @@ fn validate_source(raw: RawSourceConnections, problems: &mut Problems) -> Option
 fn secret(
     path: &str,
     key: &str,
-    inline: &Option<String>,
+    inline: &Option<Secret>,
     env: &Option<String>,
     file: &Option<PathBuf>,
     problems: &mut Problems,
@@ -563,7 +567,7 @@ fn secret(
     SecretSource::from_fields(
         path,
         key,
-        inline.as_deref(),
+        inline.as_ref(),
         env.as_deref(),
         file.as_deref(),
         problems,
@@ -975,6 +979,22 @@ mod tests {
     fn inline_secrets_never_print() {
         let config = parse_worker_config(&format!("{POSTGRES}password = \"hunter2\"\n")).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn ports_must_be_tcp_ports() {
+        let message = problems_of(&format!("{POSTGRES}port = 70000\n"));
+        assert!(
+            message.contains("connections.source.postgresql.port must be at most 65535, found 70000"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn raw_structs_never_print_secrets_either() {
+        let raw: RawWorkerConfig =
+            toml::from_str(&format!("{POSTGRES}password = \"hunter2\"\n")).expect("parses");
+        assert!(!format!("{raw:?}").contains("hunter2"));
     }
 
     #[test]
