@@ -1,7 +1,6 @@
 //! Command-line interface of `orchestrator`: the argument structs (their doc comments are the
 //! `--help` text) and the offline commands. Commands that need Snowflake validate their input
-//! here and then hand over to the daemon library; until that exists they stop with a clear
-//! "not built yet" error.
+//! here (an invalid file never reaches Snowflake) and then hand over to the library.
 
 use std::path::{Path, PathBuf};
 
@@ -50,9 +49,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of a configuration file, for editors and CI checks.
     Schema(SchemaArgs),
-    /// Show the state of workflows (not built yet).
+    /// Show the state of workflows: per table, partitions by phase, rows extracted and loaded,
+    /// elapsed time and an example error.
     Status(StatusArgs),
-    /// Deploy or upgrade the metadata objects without starting the daemon (not built yet).
+    /// Deploy or upgrade the metadata objects without starting the daemon.
     Deploy(DeployArgs),
 }
 
@@ -69,6 +69,42 @@ pub struct DaemonArgs {
     /// workflows matching a pattern with `*`. Unset: process every workflow.
     #[arg(long, env = "DATA_MIGRATION_ORCHESTRATOR_AFFINITY")]
     pub affinity: Option<String>,
+
+    /// How queue operations reach Snowflake: `procedure` (CALL the deployed procedures) or
+    /// `direct` (the same statements in client transactions; needed on the local emulator).
+    #[arg(long, env = "DATA_MIGRATION_QUEUE_TRANSPORT", default_value = "procedure", global = true,
+        value_parser = orchestrator::settings::parse_transport)]
+    pub queue_transport: migration_core::queue::Transport,
+
+    /// Pause between two rounds of the daemon loop, in milliseconds.
+    #[arg(
+        long,
+        env = "DATA_MIGRATION_ORCHESTRATOR_POLL_INTERVAL_MS",
+        default_value_t = 5000
+    )]
+    pub poll_interval_ms: u64,
+
+    /// Plan and load tasks run at once, each with its own Snowflake session.
+    #[arg(
+        long,
+        env = "DATA_MIGRATION_ORCHESTRATOR_MAX_PARALLEL_TASKS",
+        default_value_t = 4
+    )]
+    pub max_parallel_tasks: usize,
+
+    /// Lease of every task the orchestrator pushes, in seconds: a task whose holder stops
+    /// renewing it for this long is handed to another worker or orchestrator.
+    #[arg(long, env = "DATA_MIGRATION_TASK_LEASE_SECONDS", default_value_t = 300)]
+    pub task_lease_seconds: u64,
+
+    /// Delay before the first retry of a failed task, in seconds; each further retry doubles it
+    /// (at most 600 s).
+    #[arg(
+        long,
+        env = "DATA_MIGRATION_TASK_RETRY_BACKOFF_SECONDS",
+        default_value_t = 30
+    )]
+    pub retry_backoff_seconds: u64,
 }
 
 /// Arguments of `create-data-migration-workflow`.
@@ -126,12 +162,21 @@ pub struct SchemaArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Show only this workflow (name or id). Default: every workflow.
+    #[arg(long)]
     pub workflow: Option<String>,
+
+    /// Refresh every 2 seconds until every shown workflow is completed.
+    #[arg(long)]
+    pub watch: bool,
 }
 
 /// Arguments of `deploy`.
 #[derive(Debug, Args)]
-pub struct DeployArgs {}
+pub struct DeployArgs {
+    /// Print the deployment script instead of running it (no connection needed).
+    #[arg(long)]
+    pub print: bool,
+}
 
 fn platform_parser() -> impl TypedValueParser<Value = SourcePlatform> {
     PossibleValuesParser::new(SourcePlatform::ALL.map(SourcePlatform::as_str))
@@ -143,46 +188,172 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => run_daemon(cli.daemon),
         Some(Command::CreateDataMigrationWorkflow(args)) => {
-            create_migration_workflow(args, cli.daemon.connection_name)
+            create_migration_workflow(args, &cli.daemon)
         }
         Some(Command::CreateDataValidationWorkflow(args)) => {
-            create_validation_workflow(args, cli.daemon.connection_name)
+            create_validation_workflow(args, &cli.daemon)
         }
         Some(Command::Validate(args)) => validate(args),
         Some(Command::Schema(args)) => print_schema(args),
-        Some(Command::Status(_)) => not_built_yet("status"),
-        Some(Command::Deploy(_)) => not_built_yet("deploy"),
+        Some(Command::Status(args)) => show_status(args, &cli.daemon),
+        Some(Command::Deploy(args)) => deploy(args, &cli.daemon),
     }
 }
 
-fn run_daemon(_args: DaemonArgs) -> anyhow::Result<()> {
-    not_built_yet("the orchestrator daemon")
+fn metadata_names() -> migration_core::metadata::MetadataNames {
+    migration_core::metadata::MetadataNames::from_env(|key| std::env::var(key).ok())
 }
 
-/// Validates the workflow offline; the Snowflake part is not built yet.
-fn create_migration_workflow(
-    args: CreateMigrationArgs,
-    _connection_name: Option<String>,
-) -> anyhow::Result<()> {
+/// The connection (profile lookup) and metadata the Snowflake-side commands use.
+fn target(daemon: &DaemonArgs) -> anyhow::Result<orchestrator::commands::Target> {
+    Ok(orchestrator::commands::Target {
+        params: orchestrator::connect::connect_params(daemon.connection_name.as_deref())?,
+        names: metadata_names(),
+        transport: daemon.queue_transport,
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (tests) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs the daemon until SIGINT or SIGTERM; a second signal exits at once.
+fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let mut config = orchestrator::DaemonConfig::new(
+        orchestrator::connect::connect_params(args.connection_name.as_deref())?,
+        metadata_names(),
+    );
+    config.transport = args.queue_transport;
+    config.affinity = args.affinity.filter(|affinity| !affinity.trim().is_empty());
+    config.poll_interval = std::time::Duration::from_millis(args.poll_interval_ms.max(10));
+    config.max_parallel_tasks = args.max_parallel_tasks.max(1);
+    config.task_lease = std::time::Duration::from_secs(args.task_lease_seconds.max(1));
+    config.retry.backoff_base = std::time::Duration::from_secs(args.retry_backoff_seconds);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(stop_on_signals(shutdown.clone()));
+        orchestrator::run(config, shutdown).await
+    })
+}
+
+async fn stop_on_signals(shutdown: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!(
+            "cannot listen for SIGTERM/SIGINT; stop the orchestrator with kill -9, which is safe"
+        );
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::info!("stop requested: finishing running tasks (signal again to exit at once)");
+    shutdown.cancel();
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    tracing::warn!(
+        "second stop signal: exiting now; leases of running tasks expire and they are retried"
+    );
+    std::process::exit(130);
+}
+
+/// Validates the workflow offline (an invalid file writes nothing), then inserts it.
+fn create_migration_workflow(args: CreateMigrationArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
     validate_workflow_name(&args.name).map_err(anyhow::Error::msg)?;
     let document = read_json(&args.config_file)?;
-    let _workflow = load_workflow(&args.config_file, &document, Some(args.source_platform))?;
-    not_built_yet("create-data-migration-workflow")
+    let workflow = load_workflow(&args.config_file, &document, Some(args.source_platform))?;
+    let row = orchestrator::commands::migration_workflow(
+        &args.name,
+        args.source_platform,
+        &workflow,
+        daemon.connection_name.clone(),
+    )?;
+    let id = orchestrator::commands::create_workflow(&target(daemon)?, &row)?;
+    print_stdout(&format!(
+        "created data-migration workflow {} (id {id}, {} table(s)); a running orchestrator picks it up",
+        args.name,
+        workflow.tables.len()
+    ))
 }
 
-/// Validates the validation file offline; the Snowflake part is not built yet.
+/// Validates the validation file offline, then inserts a pending data-validation workflow.
 fn create_validation_workflow(
     args: CreateValidationArgs,
-    _connection_name: Option<String>,
+    daemon: &DaemonArgs,
 ) -> anyhow::Result<()> {
     validate_workflow_name(&args.name).map_err(anyhow::Error::msg)?;
     let document = read_json(&args.config_file)?;
-    let _config = load_validation(&args.config_file, &document, Some(args.source_platform))?;
-    not_built_yet("create-data-validation-workflow")
+    let config = load_validation(&args.config_file, &document, Some(args.source_platform))?;
+    let row = orchestrator::commands::validation_workflow(
+        &args.name,
+        args.source_platform,
+        &config,
+        daemon.connection_name.clone(),
+    )?;
+    let id = orchestrator::commands::create_workflow(&target(daemon)?, &row)?;
+    print_stdout(&format!(
+        "created data-validation workflow {} (id {id}, {} table(s))",
+        args.name,
+        config.tables.len()
+    ))
 }
 
-fn not_built_yet(what: &str) -> anyhow::Result<()> {
-    bail!("{what} is not built yet: it needs the Snowflake session, which arrives with a later release; `orchestrator validate` checks files offline today")
+fn deploy(args: DeployArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
+    if args.print {
+        return print_stdout(&orchestrator::commands::deployment_script(
+            &metadata_names(),
+        )?);
+    }
+    let report = orchestrator::commands::deploy(&target(daemon)?)?;
+    print_stdout(&orchestrator::commands::describe_deploy(&report))
+}
+
+fn show_status(args: StatusArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let target = target(daemon)?;
+    let statements = orchestrator::sql::Statements::new(&target.names);
+    let mut session = target.connect()?;
+    let terminal = std::io::stdout().is_terminal();
+    loop {
+        let workflows =
+            orchestrator::status::read_status(&mut session, &statements, args.workflow.as_deref())?;
+        if args.workflow.is_some() && workflows.is_empty() {
+            bail!(
+                "no workflow is named or numbered `{}`; run `orchestrator status` to list them",
+                args.workflow.as_deref().unwrap_or_default()
+            );
+        }
+        let text = orchestrator::status::render(&workflows, chrono::Utc::now().naive_utc());
+        if args.watch && terminal {
+            // Clear the screen and redraw in place.
+            print!("\x1b[2J\x1b[H");
+        }
+        print_stdout(text.trim_end())?;
+        if !args.watch || orchestrator::status::all_completed(&workflows) {
+            return Ok(());
+        }
+        if !terminal {
+            print_stdout("")?;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
 }
 
 /// Which kind of configuration a JSON document is.

@@ -1,0 +1,94 @@
+//! What can go wrong while the orchestrator runs one of its tasks, and how the queue should
+//! treat it: retry later, fail for good, or drop the task because its lease is gone.
+
+use migration_core::load::LoadError;
+use migration_core::queue::QueueError;
+use migration_core::snowflake::SnowflakeError;
+use migration_core::workflow::TaskPayloadError;
+
+/// Errors of plan and load tasks, and of the daemon's housekeeping.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("cannot {action}: {source}")]
+    Snowflake {
+        action: &'static str,
+        #[source]
+        source: SnowflakeError,
+    },
+
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+
+    #[error(transparent)]
+    Payload(#[from] TaskPayloadError),
+
+    #[error(transparent)]
+    Load(#[from] LoadError),
+
+    #[error("task {task_id} ({kind}) has no completed {expected} predecessor with a result; the queue was changed by hand or by another program, create the workflow again")]
+    MissingPredecessor {
+        task_id: i64,
+        kind: String,
+        expected: &'static str,
+    },
+
+    #[error("task {task_id} ({kind}) has no {field}; it was not pushed by this orchestrator, create the workflow again")]
+    MissingField {
+        task_id: i64,
+        kind: String,
+        field: &'static str,
+    },
+
+    #[error("table {table_id} has no readable configuration in TABLE_METADATA: {message}; create the workflow again")]
+    TableConfiguration { table_id: i64, message: String },
+
+    #[error("partition {partition} of {table}: {loaded} rows loaded but {extracted} rows extracted; {detail}")]
+    RowCountMismatch {
+        table: String,
+        partition: u32,
+        loaded: u64,
+        extracted: u64,
+        detail: String,
+    },
+
+    #[error("task {task_id} has the unknown kind `{kind}` for an orchestrator; it was pushed by a newer orchestrator, upgrade this one")]
+    UnknownKind { task_id: i64, kind: String },
+
+    #[error("{action} returned an unexpected result: {message}; check that the metadata is deployed at the version this program expects (`orchestrator deploy`)")]
+    UnexpectedResult {
+        action: &'static str,
+        message: String,
+    },
+}
+
+impl TaskError {
+    pub fn snowflake(action: &'static str) -> impl FnOnce(SnowflakeError) -> TaskError {
+        move |source| TaskError::Snowflake { action, source }
+    }
+
+    /// Whether a later attempt may succeed. A statement whose outcome is unknown is retried
+    /// too: every step of plan and load is idempotent.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            TaskError::Snowflake { source, .. } => {
+                source.is_retryable() || source.outcome_unknown()
+            }
+            TaskError::Queue(error) => error.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// The task's lease is gone (expired and taken over): drop the task without reporting.
+    pub fn lost_lease(&self) -> bool {
+        matches!(self, TaskError::Queue(QueueError::NotLeaseHolder { .. }))
+    }
+}
+
+impl From<SnowflakeError> for TaskError {
+    fn from(source: SnowflakeError) -> Self {
+        TaskError::Snowflake {
+            action: "run a statement",
+            source,
+        }
+    }
+}
