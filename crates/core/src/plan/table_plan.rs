@@ -232,7 +232,7 @@ pub fn prepare_analysis(input: &PlanInput) -> Result<Analysis, PlanError> {
         .map(|name| {
             let i = resolve_column(input.platform, &table_name, &typed, name, field)?;
             let key = typed[i].clone();
-            if !key.column_type.is_partitionable() {
+            if !dialect.can_partition_by(&key) {
                 return Err(PlanError::UnpartitionableKey {
                     table: table_name.clone(),
                     column: key.name.clone(),

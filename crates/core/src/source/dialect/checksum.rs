@@ -40,25 +40,24 @@ impl Dialect {
 
     /// The aggregate over the rows' hashes, as text.
     fn row_hash_sum(&self, columns: &[TypedColumn]) -> String {
-        let p = self.platform;
-        if p == SourcePlatform::Teradata {
-            return self.teradata_hash_sum(columns);
-        }
-        let row_text = self.canonical_row(columns);
-        match p {
+        let row_text = || self.canonical_row(columns);
+        match self.platform {
             SourcePlatform::Postgresql => format!(
-                "CAST(COALESCE(SUM(CAST(CAST(CAST('x' || substr(md5({row_text}), 1, 16) AS BIT(64)) AS BIGINT) AS NUMERIC)), 0) AS TEXT)"
+                "CAST(COALESCE(SUM(CAST(CAST(CAST('x' || substr(md5({}), 1, 16) AS BIT(64)) AS BIGINT) AS NUMERIC)), 0) AS TEXT)",
+                row_text()
             ),
             SourcePlatform::Redshift => format!(
-                "CAST(COALESCE(SUM(CAST(STRTOL(SUBSTRING(MD5({row_text}), 1, 15), 16) AS DECIMAL(38,0))), 0) AS VARCHAR(40))"
+                "CAST(COALESCE(SUM(CAST(STRTOL(SUBSTRING(MD5({}), 1, 15), 16) AS DECIMAL(38,0))), 0) AS VARCHAR(40))",
+                row_text()
             ),
             SourcePlatform::Sqlserver => format!(
-                "CAST(COALESCE(SUM(CAST(CAST(SUBSTRING(HASHBYTES('MD5', {row_text}), 1, 8) AS BIGINT) AS DECIMAL(38,0))), 0) AS VARCHAR(40))"
+                "CAST(COALESCE(SUM(CAST(CAST(SUBSTRING(HASHBYTES('MD5', {}), 1, 8) AS BIGINT) AS DECIMAL(38,0))), 0) AS VARCHAR(40))",
+                row_text()
             ),
             SourcePlatform::Sqlite => {
-                format!("CAST(COALESCE(SUM(LENGTH({row_text})), 0) AS TEXT)")
+                format!("CAST(COALESCE(SUM(LENGTH({})), 0) AS TEXT)", row_text())
             }
-            SourcePlatform::Teradata => unreachable!("handled above"),
+            SourcePlatform::Teradata => self.teradata_hash_sum(columns),
         }
     }
 

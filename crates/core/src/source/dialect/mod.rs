@@ -437,6 +437,19 @@ impl Dialect {
             .to_string()
     }
 
+    /// Can rows be split into ranges of this column? Its type must order meaningfully, and the
+    /// platform must be able to sort and compare it (SQL Server `text`/`ntext` and Teradata
+    /// CLOB cannot be sorted).
+    pub fn can_partition_by(&self, column: &TypedColumn) -> bool {
+        let data_type = column.data_type.to_lowercase();
+        let unsortable = match self.platform {
+            SourcePlatform::Sqlserver => matches!(data_type.as_str(), "text" | "ntext"),
+            SourcePlatform::Teradata => data_type == "co",
+            _ => false,
+        };
+        column.column_type.is_partitionable() && !unsortable
+    }
+
     /// The ordering facts the planner needs for each key column.
     pub fn key_orders(&self, keys: &[TypedColumn]) -> Vec<KeyOrder> {
         keys.iter()

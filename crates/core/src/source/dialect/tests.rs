@@ -258,6 +258,16 @@ fn extraction_rechecks_the_where_clause() {
 }
 
 #[test]
+fn unsortable_types_cannot_partition() {
+    let ms = Dialect::new(SourcePlatform::Sqlserver);
+    assert!(!ms.can_partition_by(&column(SourcePlatform::Sqlserver, "n", "ntext", true)));
+    assert!(ms.can_partition_by(&column(SourcePlatform::Sqlserver, "n", "nvarchar", true)));
+    let pg = Dialect::new(SourcePlatform::Postgresql);
+    assert!(!pg.can_partition_by(&column(SourcePlatform::Postgresql, "j", "jsonb", true)));
+    assert!(pg.can_partition_by(&column(SourcePlatform::Postgresql, "u", "uuid", true)));
+}
+
+#[test]
 fn bounds_must_match_the_key() {
     let d = Dialect::new(SourcePlatform::Postgresql);
     let cols = columns(SourcePlatform::Postgresql);
