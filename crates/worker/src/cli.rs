@@ -1,13 +1,14 @@
 //! Command-line interface of `worker`: the argument structs (their doc comments are the
-//! `--help` text) and the offline `validate` command. Running the worker needs Snowflake and
-//! the source; until the run loop exists it validates the configuration and stops with a clear
-//! "not built yet" error.
+//! `--help` text), the offline `validate` command, and running the daemon: tracing, signal
+//! handling and the runtime around `worker::run`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config_schema::worker::{parse_worker_config, SourceConnection, WorkerConfig};
+use tokio_util::sync::CancellationToken;
 
 /// Executes tasks of data-migration and data-validation workflows: pulls them from the task
 /// queue in Snowflake, extracts partitions from the source database into Parquet files, uploads
@@ -57,8 +58,77 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn run_worker(_config: WorkerConfig) -> anyhow::Result<()> {
-    bail!("the worker run loop is not built yet: it needs the Snowflake session and the task queue, which arrive with a later release; `worker validate` checks the configuration offline today")
+/// How long the runtime waits for blocking calls (a source query, a PUT) after the daemon
+/// returned; their tasks were already handed back, and their late reports are fenced.
+const BLOCKING_EXIT_WAIT: Duration = Duration::from_secs(2);
+
+fn run_worker(config: WorkerConfig) -> anyhow::Result<()> {
+    init_tracing();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("worker")
+        .build()
+        .context("cannot start the async runtime")?;
+    let shutdown = CancellationToken::new();
+    let result = runtime.block_on(async {
+        tokio::spawn(watch_signals(shutdown.clone()));
+        worker::run(config, shutdown).await
+    });
+    runtime.shutdown_timeout(BLOCKING_EXIT_WAIT);
+    result
+}
+
+/// Logs to standard error; `RUST_LOG` filters (default `info`), colours only on a terminal.
+fn init_tracing() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// The first SIGINT/SIGTERM cancels `shutdown` (stop pulling, finish or hand back running
+/// tasks); a second one exits at once (leases then simply expire).
+async fn watch_signals(shutdown: CancellationToken) {
+    let mut signals = 0;
+    loop {
+        if !next_signal().await {
+            return;
+        }
+        signals += 1;
+        if signals == 1 {
+            tracing::info!(
+                "stop requested: finishing running tasks (signal again to exit at once)"
+            );
+            shutdown.cancel();
+        } else {
+            tracing::warn!("second stop request: exiting now; unfinished tasks return to the queue when their leases expire");
+            std::process::exit(130);
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; false when signals cannot be watched.
+async fn next_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            tracing::warn!("cannot watch SIGTERM");
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.is_ok(),
+            _ = terminate.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 fn load_config(path: &Path) -> anyhow::Result<WorkerConfig> {

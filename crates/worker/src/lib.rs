@@ -1,1 +1,154 @@
-//! `worker` library: `run(config, shutdown)` so tests can run the daemon in-process.
+//! `worker` library: [`run`] so tests can run the whole daemon in-process.
+//!
+//! The worker pulls tasks of kind `analyze` and `extract` from the task queue in Snowflake
+//! (see `migration_core::workflow` for the contract with the orchestrator), runs them against
+//! the one source database of its configuration, and reports each result back to the queue.
+//! There is no other channel between orchestrator and workers: start and stop workers freely.
+
+pub mod daemon;
+pub mod handlers;
+pub mod source_spec;
+pub mod stage_upload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use config_schema::worker::{TaskSourceKind, WorkerConfig};
+use migration_core::metadata::MetadataNames;
+use migration_core::queue::{Consumer, ExecutorType, Queue, Transport};
+use migration_core::snowflake::{profile, ConnectParams, Session};
+use migration_core::source::parquet_sink::ParquetOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::daemon::{run_loop, Control, LoopSettings};
+use crate::handlers::TaskContext;
+
+/// Settings that are not in the TOML (defaults suit production; tests shorten them).
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// After shutdown: how long running tasks may take to finish before they are handed back.
+    pub grace_period: Duration,
+    /// After the grace period: how long cancelled tasks get to hand themselves back.
+    pub cancel_wait: Duration,
+    /// Local folder for Parquet files in flight (a private subfolder per partition).
+    pub local_dir: PathBuf,
+    /// Parquet settings of the staged files.
+    pub parquet: ParquetOptions,
+    /// The queue consumer id; unique per process by default.
+    pub consumer_id: String,
+}
+
+/// Default [`WorkerOptions::grace_period`].
+pub fn default_grace_period() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// Default [`WorkerOptions::cancel_wait`].
+pub fn default_cancel_wait() -> Duration {
+    Duration::from_secs(10)
+}
+
+/// `worker-<host>-<8 hex digits>`: readable in TASK_QUEUE.LEASE_OWNER, unique per process.
+pub fn default_consumer_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("worker-{host}-{}", &suffix[..8])
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            grace_period: default_grace_period(),
+            cancel_wait: default_cancel_wait(),
+            local_dir: std::env::temp_dir().join("snowflake-migration-worker"),
+            parquet: ParquetOptions::default(),
+            consumer_id: default_consumer_id(),
+        }
+    }
+}
+
+/// Runs the worker until `shutdown` fires: finds the Snowflake connection profile named by the
+/// TOML (or SNOWFLAKE_CONNECTION_NAME / default_connection_name / `default`), connects and
+/// serves tasks.
+pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let name = config.target_connection_name.clone();
+    let loaded = tokio::task::spawn_blocking(move || profile::load_profile(name.as_deref()))
+        .await
+        .context("loading the connection profile was interrupted")?
+        .context("cannot find the Snowflake connection")?;
+    for warning in &loaded.warnings {
+        tracing::warn!(file = %loaded.file.display(), "{warning}");
+    }
+    let params = ConnectParams::from_profile(&loaded.profile).with_context(|| {
+        format!(
+            "connection `{}` in {} cannot be used",
+            loaded.profile.name,
+            loaded.file.display()
+        )
+    })?;
+    run_connected(config, params, WorkerOptions::default(), shutdown).await
+}
+
+/// Like [`run`], with explicit Snowflake parameters and options (tests, embedding).
+pub async fn run_connected(
+    config: WorkerConfig,
+    snowflake: ConnectParams,
+    options: WorkerOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let app = &config.application;
+    let names = MetadataNames {
+        database: app.snowflake_database_for_metadata.clone(),
+        data_migration_schema: app.snowflake_schema_for_data_migration_metadata.clone(),
+        data_validation_schema: app.snowflake_schema_for_data_validation_metadata.clone(),
+    };
+    let transport = match config.task_source {
+        TaskSourceKind::SnowflakeStoredProcedure => Transport::Procedure,
+        TaskSourceKind::SnowflakeDirectSql => Transport::Direct,
+    };
+    let queue =
+        Queue::new(&names, transport).context("cannot prepare the task queue statements")?;
+    let source = source_spec::source_spec(&config.source)?;
+
+    let connect_params = snowflake.clone();
+    let session = tokio::task::spawn_blocking(move || Session::connect(&connect_params))
+        .await
+        .context("connecting to Snowflake was interrupted")?
+        .with_context(|| format!("cannot connect to Snowflake at {}", snowflake.endpoint()))?;
+    tracing::info!(
+        endpoint = %snowflake.endpoint(),
+        metadata = %names.data_migration_qualified(),
+        transport = ?transport,
+        source = %config.source.platform(),
+        "connected to Snowflake"
+    );
+
+    let context = Arc::new(TaskContext {
+        platform: config.source.platform(),
+        source,
+        snowflake,
+        names,
+        local_dir: options.local_dir.clone(),
+        parquet: options.parquet.clone(),
+    });
+    let settings = LoopSettings {
+        consumer: Consumer {
+            id: options.consumer_id.clone(),
+            executor_type: ExecutorType::Worker,
+            affinity: app.affinity.clone(),
+        },
+        max_parallel_tasks: app.max_parallel_tasks,
+        fetch_interval: Duration::from_secs(app.task_fetch_interval_secs),
+        grace_period: options.grace_period,
+        cancel_wait: options.cancel_wait,
+    };
+    run_loop(settings, context, Control::new(session, queue), shutdown).await;
+    Ok(())
+}
