@@ -169,6 +169,8 @@ def build_app() -> Starlette:
         Route("/session/v1/login-request", login_request, methods=["POST"]),
         Route("/queries/v1/query-request", query_request, methods=["POST"]),
         Route("/session/token-request", token_request, methods=["POST"]),
+        # Drivers post telemetry; accepted and dropped (fakesnow answers 404).
+        Route("/telemetry/send", health, methods=["POST"]),
         Route("/sfemu/health", health, methods=["GET", "POST"]),
         Route("/sfemu/databases", create_database, methods=["POST"]),
         Route("/sfemu/expire-sessions", expire_sessions, methods=["POST"]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,21 @@ END_RE = re.compile(r"^\s*(COMMIT|ROLLBACK)\b", re.IGNORECASE)
 ROLLBACK_RE = re.compile(r"^\s*ROLLBACK\b", re.IGNORECASE)
 
 LOCK_TIMEOUT_CODE = 625  # Snowflake's "statement aborted while waiting for a lock"
+
+# Notified whenever a statement finishes (a commit may have released a "lock"), so waiters
+# retry at once instead of sleeping out their backoff. A missed notification costs at most
+# one backoff step.
+_statement_finished = threading.Condition()
+
+
+def _notify_finished() -> None:
+    with _statement_finished:
+        _statement_finished.notify_all()
+
+
+def _wait_for_release(seconds: float) -> None:
+    with _statement_finished:
+        _statement_finished.wait(timeout=seconds)
 
 
 def lock_timeout_seconds() -> float:
@@ -111,6 +127,14 @@ def install() -> None:
     def execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         if not kwargs.get("server"):
             return original(self, command, *args, **kwargs)
+        try:
+            return execute_waiting(self, command, *args, **kwargs)
+        finally:
+            # Only the end of a transaction (or an autocommit statement) releases "locks".
+            if END_RE.match(command) or not _log_of(self).open:
+                _notify_finished()
+
+    def execute_waiting(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         log = _log_of(self)
         if log.aborted is not None:
             if END_RE.match(command):
@@ -143,7 +167,7 @@ def install() -> None:
                     if log.open:
                         log.aborted = "the transaction lost a write-write conflict"
                     raise _lock_error(command, f"waited {lock_timeout_seconds():g}s") from None
-                time.sleep(delay)
+                _wait_for_release(delay)
                 delay = min(delay * 2, 0.2)
             except (snowflake.connector.errors.Error, NotImplementedError):
                 raise

@@ -577,3 +577,64 @@ fn token_logins_reach_the_driver() {
         );
     }
 }
+
+#[test]
+fn concurrent_claimers_each_claim_every_row_exactly_once() {
+    const ROWS: i64 = 120;
+    const CLAIMERS: usize = 8;
+    let (database, mut setup) = open("claims");
+    setup
+        .execute("CREATE TABLE WORK (ID INTEGER, OWNER VARCHAR)", &[])
+        .expect("create");
+    setup
+        .execute(
+            &format!("INSERT INTO WORK SELECT SEQ4() + 1, NULL FROM TABLE(GENERATOR(ROWCOUNT => {ROWS}))"),
+            &[],
+        )
+        .expect("fill");
+    assert_eq!(count(&mut setup, "WORK"), ROWS.to_string());
+
+    let claimers: Vec<_> = (0..CLAIMERS)
+        .map(|index| {
+            let params = params_for(&database);
+            std::thread::spawn(move || {
+                let mut session = Session::connect(&params).expect("claimer session");
+                let me = format!("claimer-{index}");
+                let mut claimed = 0_i64;
+                loop {
+                    // The conditional UPDATE claims the lowest free row; a concurrent claimer
+                    // of the same row makes this one wait, then re-evaluate and move on.
+                    let updated: Result<i64, SnowflakeError> = session.transaction(|s| {
+                        s.execute(
+                            "UPDATE WORK SET OWNER = ? WHERE OWNER IS NULL AND ID = (SELECT MIN(ID) FROM WORK WHERE OWNER IS NULL)",
+                            &[SqlValue::from(me.as_str())],
+                        )
+                    });
+                    match updated {
+                        Ok(0) => {
+                            let left = session
+                                .query_rows("SELECT COUNT(*) FROM WORK WHERE OWNER IS NULL", &[])
+                                .expect("count free rows");
+                            if left[0][0].as_deref() == Some("0") {
+                                return claimed;
+                            }
+                        }
+                        Ok(n) => claimed += n,
+                        Err(error) if error.is_retryable() => {}
+                        Err(error) => panic!("{me}: {error}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    let total: i64 = claimers
+        .into_iter()
+        .map(|c| c.join().expect("claimer thread"))
+        .sum();
+    assert_eq!(total, ROWS, "every row claimed exactly once");
+    let unowned = setup
+        .query_rows("SELECT COUNT(*) FROM WORK WHERE OWNER IS NULL", &[])
+        .expect("count");
+    assert_eq!(unowned, vec![vec![text("0")]]);
+}
+
