@@ -580,7 +580,7 @@ fn token_logins_reach_the_driver() {
 
 #[test]
 fn concurrent_claimers_each_claim_every_row_exactly_once() {
-    const ROWS: i64 = 120;
+    const ROWS: i64 = 48;
     const CLAIMERS: usize = 8;
     let (database, mut setup) = open("claims");
     setup
