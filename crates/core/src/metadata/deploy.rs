@@ -20,7 +20,7 @@ use crate::queue::{procedures_ddl, SqlExecutor};
 use crate::snowflake::{SnowflakeError, SqlValue};
 
 use super::migrations::{bootstrap_statements, migrations, sha256_hex, Migration};
-use super::sql_script::{render_template, to_positional};
+use super::sql_script::{statement_text, strip_comments, to_positional};
 use super::{MetadataError, MetadataNames, MetadataNamesSql};
 
 /// Ledger version under which the repeatable queue-procedure step is recorded.
@@ -229,7 +229,7 @@ fn quote_identifier(name: &str) -> String {
 }
 
 fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
-    let statement = to_positional(&render_template(SCHEMAS_PRESENT, names));
+    let statement = to_positional(&statement_text(SCHEMAS_PRESENT, names));
     let params = [
         SqlValue::Text(names.migration_schema_name()),
         SqlValue::Text(names.validation_schema_name()),
@@ -246,7 +246,7 @@ fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool 
 }
 
 fn lock_row_exists(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
-    let statement = render_template(LOCK_HOLDER, names);
+    let statement = statement_text(LOCK_HOLDER, names);
     session
         .query_rows(&statement, &[])
         .map(|rows| !rows.is_empty())
@@ -298,7 +298,7 @@ fn applied_versions(
     session: &mut impl SqlExecutor,
     names: &MetadataNames,
 ) -> Result<Vec<(i64, String)>, MetadataError> {
-    let statement = render_template(LEDGER_APPLIED, names);
+    let statement = statement_text(LEDGER_APPLIED, names);
     let rows = session
         .query_rows(&statement, &[])
         .map_err(|source| MetadataError::snowflake("read the migration ledger", source))?;
@@ -350,7 +350,7 @@ fn try_lock(
     owner: &str,
     lease: Duration,
 ) -> Result<bool, MetadataError> {
-    let statement = to_positional(&render_template(LOCK_ACQUIRE, names));
+    let statement = to_positional(&statement_text(LOCK_ACQUIRE, names));
     let now = chrono::Utc::now().naive_utc();
     let expires_at = now + lease;
     let params: Vec<SqlValue> = statement
@@ -376,7 +376,7 @@ fn try_lock(
 }
 
 fn lock_holder(session: &mut impl SqlExecutor, names: &MetadataNames) -> Option<String> {
-    let statement = render_template(LOCK_HOLDER, names);
+    let statement = statement_text(LOCK_HOLDER, names);
     session
         .query_rows(&statement, &[])
         .ok()
@@ -389,7 +389,7 @@ fn release_lock(
     names: &MetadataNames,
     owner: &str,
 ) -> Result<(), MetadataError> {
-    let statement = to_positional(&render_template(LOCK_RELEASE, names));
+    let statement = to_positional(&statement_text(LOCK_RELEASE, names));
     session
         .execute(&statement.sql, &[SqlValue::Text(owner.to_owned())])
         .map(|_| ())
@@ -474,7 +474,7 @@ fn apply_one(
             return Err(MetadataError::MigrationFailed {
                 version,
                 description: description.to_owned(),
-                statement: crate::snowflake::first_line(statement),
+                statement: crate::snowflake::first_line(&strip_comments(statement)),
                 source: Box::new(source),
             });
         }
@@ -524,7 +524,7 @@ fn record_outcome(
     let wrap = |source: SnowflakeError| {
         MetadataError::snowflake("record a migration in the ledger", source)
     };
-    let update = to_positional(&render_template(LEDGER_UPDATE, names));
+    let update = to_positional(&statement_text(LEDGER_UPDATE, names));
     let params: Vec<SqlValue> = update
         .parameter_names
         .iter()
@@ -533,7 +533,7 @@ fn record_outcome(
     if session.execute(&update.sql, &params).map_err(wrap)? > 0 {
         return Ok(());
     }
-    let insert = to_positional(&render_template(LEDGER_INSERT, names));
+    let insert = to_positional(&statement_text(LEDGER_INSERT, names));
     let params: Vec<SqlValue> = insert
         .parameter_names
         .iter()

@@ -14,7 +14,7 @@ mod workflow;
 use std::time::Duration;
 
 use crate::queue::OperationParseError;
-use crate::snowflake::SnowflakeError;
+use crate::snowflake::{ErrorKind, SnowflakeError};
 
 pub use deploy::{
     deploy, deploy_migrations, render_deployment, DeployOptions, DeployReport,
@@ -33,14 +33,14 @@ pub enum MetadataError {
         value: String,
     },
 
-    #[error("cannot {action}: {source}")]
+    #[error("cannot {action}: {source}{}", privilege_hint(source))]
     Snowflake {
         action: &'static str,
         #[source]
         source: Box<SnowflakeError>,
     },
 
-    #[error("metadata migration V{version:03} ({description}) failed at `{statement}`: {source}; fix the cause (privileges on the metadata database?) and deploy again, the version is retried from its start")]
+    #[error("metadata migration V{version:03} ({description}) failed at `{statement}`: {source}{}; fix the cause and deploy again, the version is retried from its start", privilege_hint(source))]
     MigrationFailed {
         version: i64,
         description: String,
@@ -71,11 +71,53 @@ pub enum MetadataError {
     QueueStatements(#[from] OperationParseError),
 }
 
+/// What to do when the role lacks a privilege on the metadata objects.
+fn privilege_hint(source: &SnowflakeError) -> &'static str {
+    if source.kind() == ErrorKind::Permission {
+        "; the role needs CREATE SCHEMA, CREATE TABLE, CREATE VIEW, CREATE STAGE, CREATE FILE FORMAT \
+         and CREATE PROCEDURE on the metadata database (or have an administrator apply \
+         `orchestrator deploy --print`)"
+    } else {
+        ""
+    }
+}
+
 impl MetadataError {
     pub(crate) fn snowflake(action: &'static str, source: SnowflakeError) -> Self {
         MetadataError::Snowflake {
             action,
             source: Box::new(source),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement_error(kind: ErrorKind) -> SnowflakeError {
+        SnowflakeError::Statement {
+            sql: "CREATE TABLE IF NOT EXISTS X.Y.T (A INT)".to_owned(),
+            kind,
+            code: Some("003001".to_owned()),
+            sqlstate: Some("42501".to_owned()),
+            message: "Insufficient privileges to operate on schema 'Y'".to_owned(),
+        }
+    }
+
+    #[test]
+    fn permission_errors_say_what_to_grant() {
+        let error = MetadataError::MigrationFailed {
+            version: 2,
+            description: "tables partitions files".to_owned(),
+            statement: "CREATE TABLE IF NOT EXISTS X.Y.T (A INT)".to_owned(),
+            source: Box::new(statement_error(ErrorKind::Permission)),
+        };
+        insta::assert_snapshot!(error.to_string());
+        let other = MetadataError::snowflake(
+            "read the migration ledger",
+            statement_error(ErrorKind::Compilation),
+        );
+        assert!(!other.to_string().contains("CREATE PROCEDURE"));
     }
 }

@@ -30,6 +30,12 @@ pub fn render_template(sql: &str, names: &MetadataNames) -> String {
         .replace("{{validation}}", &names.validation_schema_sql())
 }
 
+/// A one-statement file of `sql/metadata/deploy/` ready to send: names rendered, comments
+/// left out (so an error shows the statement's first line, not its documentation).
+pub fn statement_text(file_text: &str, names: &MetadataNames) -> String {
+    strip_comments(&render_template(file_text, names))
+}
+
 /// Splits a script into its statements, without the separating `;`, trimmed; statements that
 /// hold nothing but comments are dropped.
 pub fn split_statements(script: &str) -> Vec<String> {

@@ -6,7 +6,7 @@ use crate::queue::clock::timestamp_text;
 use crate::queue::SqlExecutor;
 use crate::snowflake::{SnowflakeError, SqlValue};
 
-use super::sql_script::{render_template, to_positional};
+use super::sql_script::{statement_text, to_positional};
 use super::{MetadataError, MetadataNames, MetadataNamesSql};
 
 const WORKFLOW_CREATE: &str = include_str!("../../../../sql/metadata/deploy/workflow_create.sql");
@@ -48,8 +48,8 @@ pub fn create_workflow(
     workflow: &NewWorkflow,
 ) -> Result<i64, MetadataError> {
     names.validate()?;
-    let create = to_positional(&render_template(WORKFLOW_CREATE, names));
-    let by_name = to_positional(&render_template(WORKFLOW_BY_NAME, names));
+    let create = to_positional(&statement_text(WORKFLOW_CREATE, names));
+    let by_name = to_positional(&statement_text(WORKFLOW_BY_NAME, names));
     let creation_token = uuid::Uuid::new_v4().to_string();
     let now = timestamp_text(chrono::Utc::now().naive_utc());
     let value = |name: &str| match name {
