@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::problem::Problems;
-use crate::schema_check::check_document;
+use crate::schema_check::{check_document, paths_overlap, prune};
 
 /// A configuration file that could not be accepted.
 #[derive(Debug, thiserror::Error)]
@@ -64,23 +64,44 @@ pub(crate) fn parse_toml(what: &'static str, text: &str) -> Result<Value, Config
     })
 }
 
-/// Checks `value` against the schema of `T` and deserializes it. Returns `None` (with the
-/// problems recorded) when the document does not fit.
-pub(crate) fn check_and_deserialize<T: DeserializeOwned + JsonSchema>(
+/// Checks `value` against the schema of `T`, deserializes it and runs `validate`, returning
+/// every problem of both stages at once. Values with structural problems (unknown key, wrong
+/// type) are pruned before deserializing so the semantic checks still run on the rest; their
+/// findings about the pruned values are dropped as duplicates.
+pub(crate) fn check_and_validate<T: DeserializeOwned + JsonSchema, U>(
+    what: &'static str,
     value: &Value,
-    problems: &mut Problems,
-) -> Option<T> {
-    let before = problems.len();
-    check_document(&schema_value::<T>(), value, problems);
-    if problems.len() > before {
-        return None;
-    }
-    match serde_json::from_value(value.clone()) {
-        Ok(raw) => Some(raw),
+    validate: impl FnOnce(T) -> Result<U, Problems>,
+) -> Result<U, ConfigError> {
+    let mut structural = Problems::default();
+    let rejected = check_document(&schema_value::<T>(), value, &mut structural);
+    let document = if structural.is_empty() {
+        value.clone()
+    } else {
+        prune(value, &rejected)
+    };
+    let semantic = match serde_json::from_value::<T>(document) {
+        Ok(raw) => match validate(raw) {
+            Ok(valid) if structural.is_empty() => return Ok(valid),
+            Ok(_) => Problems::default(),
+            Err(problems) => problems,
+        },
         Err(error) => {
-            // The schema check should have caught it; keep serde's words as a fallback.
-            problems.push("", format!("does not fit the expected structure: {error}"));
-            None
+            if structural.is_empty() {
+                // The schema check should have caught it; keep serde's words as a fallback.
+                structural.push("", format!("does not fit the expected structure: {error}"));
+            }
+            Problems::default()
+        }
+    };
+    let mut problems = structural.clone();
+    for problem in semantic.0 {
+        if !structural
+            .iter()
+            .any(|s| paths_overlap(&s.path, &problem.path))
+        {
+            problems.0.push(problem);
         }
     }
+    Err(ConfigError::Invalid { what, problems })
 }

@@ -12,18 +12,106 @@ use crate::problem::{child_index, child_key, closest_match, Problems};
 
 /// Checks `value` against the root schema `schema` (a serialized `schemars::schema::RootSchema`)
 /// and records every problem found.
-pub(crate) fn check_document(schema: &Value, value: &Value, problems: &mut Problems) {
+///
+/// Returns the paths of the values that were present but wrong, for [`prune`].
+pub(crate) fn check_document(
+    schema: &Value,
+    value: &Value,
+    problems: &mut Problems,
+) -> Vec<String> {
     let checker = Checker {
         definitions: schema.get("definitions").and_then(Value::as_object),
+        rejected: std::cell::RefCell::new(Vec::new()),
     };
     checker.check(schema, value, "", problems);
+    checker.rejected.into_inner()
+}
+
+/// A copy of `value` without the values at `paths` (as produced by [`check_document`]). A bad
+/// array element removes the whole array, so indices in later messages stay true. Paths that
+/// cannot be followed (keys containing `.` or `[`) are left alone; serde then fails and only
+/// the structural problems are reported.
+pub(crate) fn prune(value: &Value, paths: &[String]) -> Value {
+    let mut pruned = value.clone();
+    for path in paths {
+        let Some(mut segments) = parse_path(path) else {
+            continue;
+        };
+        while matches!(segments.last(), Some(Segment::Index(_))) {
+            segments.pop();
+        }
+        let Some(Segment::Key(last)) = segments.pop() else {
+            continue;
+        };
+        let pointer: String = segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Key(key) => format!("/{}", key.replace('~', "~0").replace('/', "~1")),
+                Segment::Index(index) => format!("/{index}"),
+            })
+            .collect();
+        if let Some(map) = pruned.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            map.remove(&last);
+        }
+    }
+    pruned
+}
+
+/// Whether two problem paths concern the same value or one contains the other.
+pub(crate) fn paths_overlap(a: &str, b: &str) -> bool {
+    let within = |inner: &str, outer: &str| {
+        outer.is_empty()
+            || inner == outer
+            || (inner.starts_with(outer)
+                && matches!(inner.as_bytes().get(outer.len()), Some(b'.') | Some(b'[')))
+    };
+    within(a, b) || within(b, a)
+}
+
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// `tables[1].source.tableName` -> [tables, 1, source, tableName].
+fn parse_path(path: &str) -> Option<Vec<Segment>> {
+    let mut segments = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part, ""),
+        };
+        if key.is_empty() {
+            return None;
+        }
+        segments.push(Segment::Key(key.to_string()));
+        while let Some(stripped) = rest.strip_prefix('[') {
+            let end = stripped.find(']')?;
+            segments.push(Segment::Index(stripped[..end].parse().ok()?));
+            rest = &stripped[end + 1..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+    }
+    Some(segments)
 }
 
 struct Checker<'a> {
     definitions: Option<&'a Map<String, Value>>,
+    /// Paths of values that are present but wrong (unknown key, wrong type, bad value). Removing
+    /// them leaves a document serde can read, so the semantic checks can still run.
+    rejected: std::cell::RefCell<Vec<String>>,
 }
 
 impl<'a> Checker<'a> {
+    /// Records a problem with a value that is present, so it can be pruned later.
+    fn reject(&self, problems: &mut Problems, path: impl Into<String>, message: impl Into<String>) {
+        let path = path.into();
+        self.rejected.borrow_mut().push(path.clone());
+        problems.push(path, message);
+    }
+
     /// Follows `$ref` and single-element `allOf` wrappers (schemars puts descriptions there).
     fn resolve(&self, mut schema: &'a Value) -> &'a Value {
         for _ in 0..32 {
@@ -63,7 +151,8 @@ impl<'a> Checker<'a> {
         }
         if let Some(types) = schema.get("type") {
             if !type_accepts(types, value) {
-                problems.push(
+                self.reject(
+                    problems,
                     path,
                     format!(
                         "must be {}, found {}",
@@ -76,7 +165,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
             if !allowed.contains(value) {
-                problems.push(path, enum_message(allowed, value));
+                self.reject(problems, path, enum_message(allowed, value));
                 return;
             }
         }
@@ -85,7 +174,11 @@ impl<'a> Checker<'a> {
             value.as_f64(),
         ) {
             if number < minimum {
-                problems.push(path, format!("must be at least {minimum}, found {number}"));
+                self.reject(
+                    problems,
+                    path,
+                    format!("must be at least {minimum}, found {number}"),
+                );
                 return;
             }
         }
@@ -94,7 +187,11 @@ impl<'a> Checker<'a> {
             value.as_f64(),
         ) {
             if number > maximum {
-                problems.push(path, format!("must be at most {maximum}, found {number}"));
+                self.reject(
+                    problems,
+                    path,
+                    format!("must be at most {maximum}, found {number}"),
+                );
                 return;
             }
         }
@@ -132,7 +229,7 @@ impl<'a> Checker<'a> {
         {
             if !enumerated.contains(&value) {
                 let allowed: Vec<Value> = enumerated.into_iter().cloned().collect();
-                problems.push(path, enum_message(&allowed, value));
+                self.reject(problems, path, enum_message(&allowed, value));
             }
             return;
         }
@@ -143,7 +240,8 @@ impl<'a> Checker<'a> {
         match matching {
             Some(branch) => self.check(branch, value, path, problems),
             None => {
-                problems.push(
+                self.reject(
+                    problems,
                     path,
                     format!(
                         "must be {}, found {}",
@@ -235,7 +333,7 @@ impl<'a> Checker<'a> {
                     let known: Vec<&str> = properties
                         .map(|p| p.keys().map(String::as_str).collect())
                         .unwrap_or_default();
-                    problems.push(item_path, unknown_key_message(key, &known));
+                    self.reject(problems, item_path, unknown_key_message(key, &known));
                 }
                 Some(additional) if additional.is_object() => {
                     self.check(additional, item, &item_path, problems)
@@ -399,6 +497,33 @@ mod tests {
                 "map.k must be a string, found a boolean true",
             ]
         );
+    }
+
+    #[test]
+    fn prunes_rejected_values_and_whole_arrays() {
+        let doc = json!({"name": "a", "nme": 1, "tags": ["x", 2], "size": {"targetSize": 1, "targetSizeMb": 2}});
+        let mut found = Problems::default();
+        let rejected = check_document(&schema(), &doc, &mut found);
+        assert_eq!(rejected, ["nme", "tags[1]", "size.targetSize"]);
+        assert_eq!(
+            prune(&doc, &rejected),
+            json!({"name": "a", "size": {"targetSizeMb": 2}})
+        );
+    }
+
+    #[test]
+    fn overlapping_paths() {
+        assert!(paths_overlap(
+            "tables[0].source",
+            "tables[0].source.tableName"
+        ));
+        assert!(paths_overlap(
+            "tables[0].columnNamesToPartitionBy[1]",
+            "tables[0].columnNamesToPartitionBy"
+        ));
+        assert!(paths_overlap("", "anything"));
+        assert!(!paths_overlap("tables[0].source", "tables[0].sourceX"));
+        assert!(!paths_overlap("tables[1]", "tables[10]"));
     }
 
     #[test]

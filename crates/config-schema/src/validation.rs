@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::document::{check_and_deserialize, parse_json, schema_value, ConfigError};
+use crate::document::{check_and_validate, parse_json, schema_value, ConfigError};
 use crate::problem::{child_index, child_key, Problems};
 use crate::SourcePlatform;
 
@@ -306,16 +306,8 @@ pub fn parse_validation_value(
     value: &serde_json::Value,
     cli_platform: Option<SourcePlatform>,
 ) -> Result<ValidationWorkflowConfig, ConfigError> {
-    let mut problems = Problems::default();
-    let Some(raw) = check_and_deserialize::<RawValidationConfig>(value, &mut problems) else {
-        return Err(ConfigError::Invalid {
-            what: WHAT,
-            problems,
-        });
-    };
-    validate_validation_config(raw, cli_platform).map_err(|problems| ConfigError::Invalid {
-        what: WHAT,
-        problems,
+    check_and_validate::<RawValidationConfig, _>(WHAT, value, |raw| {
+        validate_validation_config(raw, cli_platform)
     })
 }
 

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::document::{check_and_deserialize, parse_toml, schema_value, ConfigError};
+use crate::document::{check_and_validate, parse_toml, schema_value, ConfigError};
 use crate::metadata_names::{
     DEFAULT_DATA_MIGRATION_SCHEMA, DEFAULT_DATA_VALIDATION_SCHEMA, DEFAULT_METADATA_DATABASE,
 };
@@ -410,16 +410,13 @@ pub struct SqliteConnection {
 /// Parses and validates worker TOML text.
 pub fn parse_worker_config(text: &str) -> Result<WorkerConfig, ConfigError> {
     let value = parse_toml(WHAT, text)?;
-    let mut problems = Problems::default();
-    let raw: Option<RawWorkerConfig> = check_and_deserialize(&value, &mut problems);
-    let config = raw.and_then(|raw| validate_worker_config(raw, &mut problems));
-    match config {
-        Some(config) if problems.is_empty() => Ok(config),
-        _ => Err(ConfigError::Invalid {
-            what: WHAT,
-            problems,
-        }),
-    }
+    check_and_validate::<RawWorkerConfig, _>(WHAT, &value, |raw| {
+        let mut problems = Problems::default();
+        match validate_worker_config(raw, &mut problems) {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(problems),
+        }
+    })
 }
 
 /// The JSON Schema of the worker TOML (as JSON).
@@ -985,7 +982,8 @@ mod tests {
     fn ports_must_be_tcp_ports() {
         let message = problems_of(&format!("{POSTGRES}port = 70000\n"));
         assert!(
-            message.contains("connections.source.postgresql.port must be at most 65535, found 70000"),
+            message
+                .contains("connections.source.postgresql.port must be at most 65535, found 70000"),
             "{message}"
         );
     }

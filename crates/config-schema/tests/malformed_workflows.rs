@@ -70,3 +70,14 @@ fn workflow_names() {
     }
     assert!(validate_workflow_name(&"a".repeat(256)).is_err());
 }
+
+#[test]
+fn structural_and_semantic_problems_are_reported_together() {
+    let text = r#"{"tables": [
+        {"sourc": {"tableName": "T"}, "target": {"databaseName": "D", "schemaName": "S", "tableName": "T"},
+         "columnNamesToPartitionBy": "ID", "partitionSize": {"targetSizeMb": 0},
+         "synchronization": {"strategy": "watermark"}}]}"#;
+    let error = parse_workflow(text, None).expect_err("invalid");
+    let problems: Vec<String> = error.problems().expect("parsed").iter().map(ToString::to_string).collect();
+    insta::assert_debug_snapshot!(problems);
+}

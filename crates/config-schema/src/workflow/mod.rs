@@ -18,8 +18,7 @@ pub use validate::{
     check_identifier, check_single_expression, validate_workflow, validate_workflow_name,
 };
 
-use crate::document::{check_and_deserialize, parse_json, schema_value, ConfigError};
-use crate::problem::Problems;
+use crate::document::{check_and_validate, parse_json, schema_value, ConfigError};
 use crate::SourcePlatform;
 
 const WHAT: &str = "the workflow configuration";
@@ -38,17 +37,7 @@ pub fn parse_workflow_value(
     value: &serde_json::Value,
     platform: Option<SourcePlatform>,
 ) -> Result<WorkflowConfig, ConfigError> {
-    let mut problems = Problems::default();
-    let Some(raw) = check_and_deserialize::<RawWorkflowConfig>(value, &mut problems) else {
-        return Err(ConfigError::Invalid {
-            what: WHAT,
-            problems,
-        });
-    };
-    validate_workflow(raw, platform).map_err(|problems| ConfigError::Invalid {
-        what: WHAT,
-        problems,
-    })
+    check_and_validate::<RawWorkflowConfig, _>(WHAT, value, |raw| validate_workflow(raw, platform))
 }
 
 /// The JSON Schema of the workflow JSON.
