@@ -22,7 +22,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use config_schema::SourcePlatform;
+use config_schema::worker::{RedshiftAuth, SourceConnection};
+use config_schema::{Secret, SecretError, SecretSource, SourcePlatform};
 
 /// What a connection string is built from: the worker TOML's source section with secrets
 /// already resolved.
@@ -324,6 +325,119 @@ fn teradata(b: &mut Builder, settings: &OdbcSettings) {
         .set("CharacterSet", "UTF8");
 }
 
+/// Reads a secret named in the worker TOML. The worker passes [`resolve_secret`]; tests may
+/// pass a closure over fixed values.
+pub type SecretResolver<'a> = &'a dyn Fn(&SecretSource, &str) -> Result<Secret, SecretError>;
+
+/// Resolves a secret from the process environment or a file.
+pub fn resolve_secret(source: &SecretSource, key: &str) -> Result<Secret, SecretError> {
+    source.resolve(
+        key,
+        |name| std::env::var(name).ok(),
+        |path| std::fs::read_to_string(path),
+    )
+}
+
+fn resolve_opt(
+    source: Option<&SecretSource>,
+    key: &str,
+    resolve: SecretResolver<'_>,
+) -> Result<Option<String>, SecretError> {
+    source
+        .map(|s| resolve(s, key).map(|secret| secret.expose().to_string()))
+        .transpose()
+}
+
+/// ODBC settings from the worker TOML's validated source section, secrets resolved.
+pub fn odbc_settings(
+    connection: &SourceConnection,
+    resolve: SecretResolver<'_>,
+) -> Result<OdbcSettings, SecretError> {
+    let settings = match connection {
+        SourceConnection::Postgresql(c) => OdbcSettings {
+            driver_name: c.driver_name.clone(),
+            host: Some(c.host.clone()),
+            port: Some(c.port),
+            database: c.database.clone(),
+            username: Some(c.username.clone()),
+            password: resolve_opt(c.password.as_ref(), "password", resolve)?,
+            ssl_mode: c.ssl_mode.clone(),
+            extra_options: c.extra_options.clone(),
+            ..OdbcSettings::default()
+        },
+        SourceConnection::Sqlserver(c) => OdbcSettings {
+            driver_name: c.driver_name.clone(),
+            host: Some(c.host.clone()),
+            port: Some(c.port),
+            database: c.database.clone(),
+            username: Some(c.username.clone()),
+            password: resolve_opt(c.password.as_ref(), "password", resolve)?,
+            encrypt: Some(c.encrypt),
+            trust_server_certificate: Some(c.trust_server_certificate),
+            extra_options: c.extra_options.clone(),
+            ..OdbcSettings::default()
+        },
+        SourceConnection::Redshift(c) => {
+            let mut settings = OdbcSettings {
+                driver_name: c.driver_name.clone(),
+                port: Some(c.port),
+                database: c.database.clone(),
+                username: Some(c.username.clone()),
+                extra_options: c.extra_options.clone(),
+                ..OdbcSettings::default()
+            };
+            match &c.auth {
+                RedshiftAuth::Standard { host, password } => {
+                    settings.host = Some(host.clone());
+                    settings.password = Some(resolve(password, "password")?.expose().to_string());
+                }
+                RedshiftAuth::IamProvisionedCluster {
+                    host,
+                    cluster_id,
+                    region,
+                    access_key_id,
+                    secret_access_key,
+                    session_token,
+                } => {
+                    settings.host = host.clone();
+                    settings.redshift_iam = Some(RedshiftIam {
+                        cluster_id: cluster_id.clone(),
+                        region: region.clone(),
+                        access_key_id: resolve(access_key_id, "access_key_id")?
+                            .expose()
+                            .to_string(),
+                        secret_access_key: resolve(secret_access_key, "secret_access_key")?
+                            .expose()
+                            .to_string(),
+                        session_token: resolve_opt(
+                            session_token.as_ref(),
+                            "session_token",
+                            resolve,
+                        )?,
+                    });
+                }
+            }
+            settings
+        }
+        SourceConnection::Teradata(c) => OdbcSettings {
+            driver_name: c.driver_name.clone(),
+            host: Some(c.host.clone()),
+            port: Some(c.port),
+            database: c.database.clone(),
+            username: Some(c.username.clone()),
+            password: resolve_opt(c.password.as_ref(), "password", resolve)?,
+            extra_options: c.extra_options.clone(),
+            ..OdbcSettings::default()
+        },
+        SourceConnection::Sqlite(c) => OdbcSettings {
+            driver_name: c.driver_name.clone(),
+            database: c.database.display().to_string(),
+            ..OdbcSettings::default()
+        },
+    };
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +531,37 @@ mod tests {
         ];
         let rendered: Vec<String> = all.iter().map(ToString::to_string).collect();
         insta::assert_snapshot!(rendered.join("\n"));
+    }
+
+    #[test]
+    fn settings_come_from_the_worker_toml() {
+        let toml = r#"
+            [connections.source.postgresql]
+            username = "loader"
+            password_env = "PG_PASSWORD_FOR_TEST"
+            database = "sales"
+            host = "db.example.com"
+        "#;
+        let config = config_schema::worker::parse_worker_config(toml).expect("valid worker toml");
+        let resolve = |source: &SecretSource, key: &str| {
+            source.resolve(
+                key,
+                |name| (name == "PG_PASSWORD_FOR_TEST").then(|| "from-env".to_string()),
+                |_| Err(std::io::Error::other("no files in this test")),
+            )
+        };
+        let settings = odbc_settings(&config.source, &resolve).expect("secret resolves");
+        assert_eq!(settings.password.as_deref(), Some("from-env"));
+        assert_eq!(settings.port, Some(5432));
+        let cs =
+            build_connection_string(config.source.platform(), &settings, &OdbcTuning::default());
+        assert_eq!(cs.get("Pwd"), Some("from-env"));
+        assert_eq!(cs.driver(), Some("PostgreSQL Unicode"));
+
+        let missing = |source: &SecretSource, key: &str| {
+            source.resolve(key, |_| None, |_| Err(std::io::Error::other("none")))
+        };
+        assert!(odbc_settings(&config.source, &missing).is_err());
     }
 
     #[test]

@@ -28,9 +28,13 @@ use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::connection_string::ConnectionString;
+use config_schema::worker::{PostgresExtractionPath, SourceConnection};
+
+use super::connection_string::{
+    build_connection_string, odbc_settings, ConnectionString, OdbcTuning, SecretResolver,
+};
 use super::content_checksum::ContentChecksum;
-use super::odbc::{self, OdbcReadOptions};
+use super::odbc::{self, OdbcFetch, OdbcReadOptions};
 use super::parquet_sink::{FinishedFile, ParquetOptions, RollingParquetWriter};
 use super::postgres_native::{self, PgConnectParams, PgReadOptions};
 
@@ -178,6 +182,8 @@ pub enum ExtractError {
     },
     #[error("invalid extraction request for table `{table}`: {message}")]
     InvalidRequest { table: String, message: String },
+    #[error("invalid source configuration: {message}")]
+    Configuration { message: String },
     #[error("extraction of table `{table}` was cancelled (will be retried)")]
     Cancelled { table: String },
 }
@@ -206,7 +212,8 @@ impl ExtractError {
             | ExtractError::UnsupportedType { .. }
             | ExtractError::ValueNotRepresentable { .. }
             | ExtractError::ValueTooLong { .. }
-            | ExtractError::InvalidRequest { .. } => false,
+            | ExtractError::InvalidRequest { .. }
+            | ExtractError::Configuration { .. } => false,
         }
     }
 }
@@ -224,6 +231,68 @@ pub enum SourceSpec {
         connection_string: ConnectionString,
         read: OdbcReadOptions,
     },
+}
+
+impl SourceSpec {
+    /// The source described by the worker TOML: PostgreSQL goes native unless
+    /// `extraction_path = "odbc"`; every other platform goes through ODBC.
+    pub fn from_connection(
+        connection: &SourceConnection,
+        resolve: SecretResolver<'_>,
+        tuning: &OdbcTuning,
+        read: OdbcReadOptions,
+    ) -> Result<SourceSpec, ExtractError> {
+        let secret_error = |e: config_schema::SecretError| ExtractError::Configuration {
+            message: e.to_string(),
+        };
+        if let SourceConnection::Postgresql(pg) = connection {
+            if pg.extraction_path == PostgresExtractionPath::Native {
+                let password = match &pg.password {
+                    Some(source) => Some(
+                        resolve(source, "password")
+                            .map_err(secret_error)?
+                            .expose()
+                            .to_string(),
+                    ),
+                    None => None,
+                };
+                if pg
+                    .ssl_mode
+                    .as_deref()
+                    .is_some_and(|m| !matches!(m, "disable" | "allow" | "prefer"))
+                {
+                    return Err(ExtractError::Configuration {
+                        message: format!(
+                            "`ssl_mode = \"{}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"`",
+                            pg.ssl_mode.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
+                return Ok(SourceSpec::PostgresNative {
+                    params: PgConnectParams {
+                        host: pg.host.clone(),
+                        port: pg.port,
+                        user: pg.username.clone(),
+                        password,
+                        database: pg.database.clone(),
+                        connect_timeout: std::time::Duration::from_secs(30),
+                        application_name: "snowflake-data-migration-worker".into(),
+                    },
+                    read: PgReadOptions::default(),
+                });
+            }
+        }
+        let settings = odbc_settings(connection, resolve).map_err(secret_error)?;
+        let platform = connection.platform();
+        let read = OdbcReadOptions {
+            fetch: OdbcFetch::for_platform(platform),
+            ..read
+        };
+        Ok(SourceSpec::Odbc {
+            connection_string: build_connection_string(platform, &settings, tuning),
+            read,
+        })
+    }
 }
 
 /// One partition's statement and the catalog schema of its result.
@@ -639,6 +708,57 @@ mod tests {
             .expect_err("cancelled");
         assert!(matches!(err, ExtractError::Cancelled { .. }));
         assert!(err.is_retryable());
+    }
+
+    fn spec(toml: &str) -> Result<SourceSpec, ExtractError> {
+        let config = config_schema::worker::parse_worker_config(toml).expect("valid worker toml");
+        let resolve = |source: &config_schema::SecretSource, key: &str| {
+            source.resolve(
+                key,
+                |_| Some("pw".to_string()),
+                |_| Err(std::io::Error::other("no files")),
+            )
+        };
+        SourceSpec::from_connection(
+            &config.source,
+            &resolve,
+            &OdbcTuning::default(),
+            OdbcReadOptions::default(),
+        )
+    }
+
+    #[test]
+    fn source_spec_follows_the_worker_toml() {
+        let pg = "[connections.source.postgresql]\nusername = \"u\"\npassword_env = \"X\"\ndatabase = \"d\"\nhost = \"h\"\n";
+        match spec(pg).expect("native") {
+            SourceSpec::PostgresNative { params, .. } => {
+                assert_eq!(params.password.as_deref(), Some("pw"));
+                assert!(
+                    !format!("{params:?}").contains("pw\""),
+                    "password hidden in Debug"
+                );
+            }
+            other => panic!("postgresql defaults to the native path: {other:?}"),
+        }
+        let odbc = format!("{pg}extraction_path = \"odbc\"\n");
+        assert!(matches!(
+            spec(&odbc).expect("odbc"),
+            SourceSpec::Odbc { .. }
+        ));
+        let tls = format!("{pg}ssl_mode = \"require\"\n");
+        let err = spec(&tls).expect_err("native path has no TLS");
+        assert!(err.to_string().contains("extraction_path"), "{err}");
+        let sqlite = "[connections.source.sqlite]\ndatabase = \"/tmp/demo.sqlite\"\n";
+        match spec(sqlite).expect("sqlite") {
+            SourceSpec::Odbc {
+                read,
+                connection_string,
+            } => {
+                assert_eq!(read.fetch, OdbcFetch::RowByRow);
+                assert_eq!(connection_string.get("Database"), Some("/tmp/demo.sqlite"));
+            }
+            other => panic!("sqlite goes through odbc: {other:?}"),
+        }
     }
 
     #[test]
