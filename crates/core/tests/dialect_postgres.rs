@@ -550,3 +550,54 @@ fn text_keys_with_quotes_and_backslashes_round_trip_as_literals() {
     let ids = extract_ids(&mut s, &plan);
     assert_exactly_once(&ids, 1..=1000);
 }
+
+/// Any text (quotes, backslashes, dollar signs, unicode) rendered as a literal reads back as the
+/// same value, with `standard_conforming_strings` on and off: bounds cannot break out of their
+/// literal.
+#[test]
+fn text_literals_read_back_unchanged() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let s = std::cell::RefCell::new(Schema::new());
+    let d = Dialect::new(PLATFORM);
+    let column = TypedColumn {
+        name: "t".into(),
+        data_type: "text".into(),
+        column_type: migration_core::source::dialect::ColumnType {
+            kind: ColumnKind::Text { max_length: None },
+            extraction: migration_core::source::dialect::Extraction::Native,
+        },
+        nullable: true,
+    };
+    let chars = prop_oneof![
+        Just('\''),
+        Just('\\'),
+        Just('"'),
+        Just('$'),
+        Just(';'),
+        Just('-'),
+        Just('E'),
+        any::<char>().prop_filter("no NUL", |c| *c != '\0'),
+    ];
+    let strategy = proptest::collection::vec(chars, 0..24).prop_map(String::from_iter);
+    let mut runner = TestRunner::new(Config::with_cases(300));
+    runner
+        .run(&strategy, |text| {
+            let literal = d
+                .literal(&KeyValue::Text(text.clone()), &column)
+                .expect("renders");
+            for scs in ["on", "off"] {
+                let client = &mut s.borrow_mut().client;
+                client
+                    .batch_execute(&format!("SET standard_conforming_strings = {scs}"))
+                    .expect("set");
+                let row = client
+                    .query_one(&format!("SELECT CAST({literal} AS TEXT)"), &[])
+                    .map_err(|e| TestCaseError::fail(format!("{e:?} for {literal}")))?;
+                prop_assert_eq!(row.get::<_, String>(0), text.clone(), "scs {}", scs);
+            }
+            Ok(())
+        })
+        .expect("every literal reads back");
+}
