@@ -7,9 +7,9 @@ use predicates::prelude::*;
 
 fn orchestrator() -> Command {
     let mut cmd = Command::cargo_bin("orchestrator").expect("binary built");
-    // Help output shows these variables' values; keep the tests independent of the machine.
-    cmd.env_remove("SNOWFLAKE_CONNECTION_NAME")
-        .env_remove("DATA_MIGRATION_ORCHESTRATOR_AFFINITY");
+    // Help output shows the values of the variables flags fall back to; start from an empty
+    // environment so the tests do not depend on the machine.
+    cmd.env_clear();
     cmd
 }
 
@@ -178,58 +178,69 @@ fn schema_prints_each_schema() {
 }
 
 #[test]
-fn commands_needing_snowflake_check_input_then_say_not_built_yet() {
-    orchestrator()
-        .arg("create-data-migration-workflow")
-        .arg(example("redshift-unload.json"))
-        .args(["--name", "1st_run", "--source-platform", "redshift"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "workflow name `1st_run` must not start with a digit",
-        ));
-    orchestrator()
-        .arg("create-data-migration-workflow")
-        .arg(example("redshift-unload.json"))
-        .args(["--name", "wf", "--source-platform", "sqlserver"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "\"unload\" is only available for redshift sources",
-        ));
-    orchestrator()
-        .arg("create-data-migration-workflow")
-        .arg(example("redshift-unload.json"))
-        .args(["--name", "wf", "--source-platform", "Redshift"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "create-data-migration-workflow is not built yet",
-        ));
-    orchestrator()
-        .arg("create-data-validation-workflow")
-        .arg(example("validation-sqlserver.json"))
-        .args(["--source-platform", "postgresql"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "but --source-platform is postgresql",
-        ));
-    orchestrator()
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains(
-            "the orchestrator daemon is not built yet",
-        ));
-    for command in ["status", "deploy"] {
-        orchestrator()
-            .arg(command)
-            .assert()
-            .code(1)
-            .stderr(predicate::str::contains(format!(
-                "{command} is not built yet"
-            )));
-    }
+fn commands_needing_snowflake_reject_bad_input_before_connecting() {
+    // No connection profile exists under this SNOWFLAKE_HOME: reaching the connect step would
+    // fail with a different message, so these prove the offline checks run first.
+    let empty_home = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let mut cmd = orchestrator();
+        cmd.env("SNOWFLAKE_HOME", empty_home.path()).args(args);
+        cmd
+    };
+    let redshift_unload = example("redshift-unload.json");
+    let redshift_unload = redshift_unload.to_str().expect("utf-8 path");
+    run(&[
+        "create-data-migration-workflow",
+        redshift_unload,
+        "--name",
+        "1st_run",
+        "--source-platform",
+        "redshift",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "workflow name `1st_run` must not start with a digit",
+    ));
+    run(&[
+        "create-data-migration-workflow",
+        redshift_unload,
+        "--name",
+        "wf",
+        "--source-platform",
+        "sqlserver",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "\"unload\" is only available for redshift sources",
+    ));
+    let validation = example("validation-sqlserver.json");
+    run(&[
+        "create-data-validation-workflow",
+        validation.to_str().expect("utf-8 path"),
+        "--source-platform",
+        "postgresql",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "but --source-platform is postgresql",
+    ));
+    // A valid file gets as far as looking for the connection.
+    run(&[
+        "create-data-migration-workflow",
+        redshift_unload,
+        "--name",
+        "wf",
+        "--source-platform",
+        "Redshift",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "no connections.toml or config.toml found",
+    ));
 }
 
 #[test]

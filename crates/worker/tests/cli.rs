@@ -6,7 +6,10 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn worker() -> Command {
-    Command::cargo_bin("worker").expect("binary built")
+    let mut cmd = Command::cargo_bin("worker").expect("binary built");
+    // Flags fall back to environment variables; keep the tests independent of the machine.
+    cmd.env_clear();
+    cmd
 }
 
 fn example(name: &str) -> PathBuf {
@@ -113,14 +116,28 @@ fn missing_default_file_names_it() {
 }
 
 #[test]
-fn running_checks_the_file_then_says_not_built_yet() {
+fn running_checks_the_file_before_connecting() {
+    let empty_home = tempfile::tempdir().expect("temp dir");
+    let bad = empty_home.path().join("bad.toml");
+    std::fs::write(&bad, "[connections.source]\n").expect("write");
     worker()
+        .env("SNOWFLAKE_HOME", empty_home.path())
+        .arg("-c")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "connections.source must contain one source connection",
+        ));
+    // A valid file gets as far as looking for the Snowflake connection it names.
+    worker()
+        .env("SNOWFLAKE_HOME", empty_home.path())
         .arg("-c")
         .arg(example("worker-sqlite.toml"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "the worker run loop is not built yet",
+            "no connections.toml or config.toml found",
         ));
 }
 
