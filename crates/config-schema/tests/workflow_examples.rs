@@ -190,3 +190,44 @@ fn quoted_identifiers_keep_case_and_quotes() {
     assert_eq!(table.target.schema_name, "\"Mixed\"");
     assert_eq!(table.column_names_to_partition_by, ["\"Id\""]);
 }
+
+#[test]
+fn iceberg_catalog_defaults_to_snowflake_and_null_table_type_to_native() {
+    let text = r#"{"defaultTableConfiguration": {
+            "source": {"databaseName": "D", "schemaName": "S"},
+            "target": {"databaseName": "T", "schemaName": "P"}},
+        "tables": [
+            {"source": {"tableName": "a"}, "target": {"tableName": "a", "tableType": "iceberg",
+                "icebergConfig": {"externalVolume": "vol"}}, "columnNamesToPartitionBy": ["id"]},
+            {"source": {"tableName": "b"}, "target": {"tableName": "b", "tableType": null},
+                "columnNamesToPartitionBy": ["id"]}
+        ]}"#;
+    let wf = parse_workflow(text, Some(SourcePlatform::Postgresql)).expect("valid");
+    let iceberg = wf.tables[0]
+        .target
+        .iceberg_config
+        .as_ref()
+        .expect("iceberg");
+    assert_eq!(iceberg.catalog, "SNOWFLAKE");
+    assert_eq!(
+        iceberg.migration_strategy,
+        IcebergMigrationStrategy::CopyFiles
+    );
+    assert_eq!(wf.tables[1].target.table_type, TableType::Native);
+    assert_eq!(wf.tables[1].target.iceberg_config, None);
+}
+
+#[test]
+fn schema_version_forms_and_affinity() {
+    for version in ["1", "1.2", "1.2.3"] {
+        let text = format!(
+            r#"{{"schemaVersion": "{version}", "affinity": "eu-west", "tables": [{{
+                "source": {{"databaseName": "D", "schemaName": "S", "tableName": "T"}},
+                "target": {{"databaseName": "D", "schemaName": "S", "tableName": "T"}},
+                "columnNamesToPartitionBy": ["ID"]}}]}}"#
+        );
+        let wf = parse_workflow(&text, None).unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(wf.schema_version, version);
+        assert_eq!(wf.affinity.as_deref(), Some("eu-west"));
+    }
+}
