@@ -38,7 +38,7 @@ pub use where_clause::{check_where_clause, WhereClauseError};
 #[derive(Debug, Error)]
 pub enum DialectError {
     #[error(
-        "column `{column}` of table `{table}` has type `{data_type}`, which {platform} extraction does not support: exclude the column or add a view that casts it"
+        "column `{column}` of table `{table}` has type `{data_type}`, which {platform} extraction does not support: migrate a view that casts it to a supported type instead"
     )]
     UnsupportedType {
         table: String,
