@@ -158,7 +158,7 @@ fn big_text() -> String {
         state ^= state >> 7;
         state ^= state << 17;
         text.push_str(&format!("{state:016x}"));
-        if state % 7 == 0 {
+        if state.is_multiple_of(7) {
             text.push('😀');
         }
     }

@@ -868,7 +868,7 @@ mod tests {
         assert_eq!(numeric_to_decimal(&v, 10, 3), Ok(0));
         assert_eq!(numeric_to_string(&v).as_deref(), Ok("0.000"));
         let v = numeric(&[], 0, NUMERIC_NAN, 0);
-        assert!(numeric_to_decimal(&v, 10, 0).unwrap_err().contains("NaN"));
+        assert!(numeric_to_decimal(&v, 10, 0).expect_err("NaN").contains("NaN"));
         assert_eq!(numeric_to_string(&v).as_deref(), Ok("NaN"));
     }
 
@@ -946,7 +946,7 @@ mod tests {
         d.append(&0i32.to_be_bytes()).expect("date");
         assert!(d
             .append(&i32::MAX.to_be_bytes())
-            .unwrap_err()
+            .expect_err("infinity")
             .contains("infinity"));
         let array = d.finish();
         let dates = array
