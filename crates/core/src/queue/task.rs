@@ -368,4 +368,33 @@ mod tests {
             r#"[{"predecessor_index":0,"successor_index":1}]"#
         );
     }
+
+    proptest::proptest! {
+        /// Edges that always point forward form a DAG; one edge pointing back from the last
+        /// task of a forward chain closes a cycle.
+        #[test]
+        fn forward_edges_validate_and_a_back_edge_is_a_cycle(
+            count in 2usize..30,
+            raw_edges in proptest::collection::vec((0usize..30, 0usize..30), 0..60),
+        ) {
+            let mut batch = TaskBatch::new();
+            for index in 0..count {
+                batch.add(task(&format!("t{index}")));
+            }
+            for (a, b) in raw_edges {
+                let (a, b) = (a % count, b % count);
+                if a < b {
+                    batch.add_dependency(a, b);
+                }
+            }
+            proptest::prop_assert!(batch.validate().is_ok());
+
+            for index in 1..count {
+                batch.add_dependency(index - 1, index);
+            }
+            batch.add_dependency(count - 1, 0);
+            let is_cycle = matches!(batch.validate(), Err(QueueError::DependencyCycle { .. }));
+            proptest::prop_assert!(is_cycle);
+        }
+    }
 }
