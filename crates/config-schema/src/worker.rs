@@ -95,11 +95,24 @@ pub struct RawApplication {
 #[serde(deny_unknown_fields)]
 pub struct RawConnections {
     /// The source system: exactly one of the platform tables.
+    #[schemars(schema_with = "exactly_one_source_schema")]
     pub source: RawSourceConnections,
     /// The Snowflake target connection. Omitted: the connection named by
     /// SNOWFLAKE_CONNECTION_NAME, else `default_connection_name`, else `default`.
     #[serde(default)]
     pub target: RawTargetConnections,
+}
+
+/// The schema of `[connections.source]`: the platform tables, exactly one of them present.
+fn exactly_one_source_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    let mut schema = gen.subschema_for::<RawSourceConnections>().into_object();
+    let reference = schemars::schema::Schema::Object(std::mem::take(&mut schema));
+    schema.subschemas().all_of = Some(vec![reference]);
+    schema.object().min_properties = Some(1);
+    schema.object().max_properties = Some(1);
+    schema.metadata().description =
+        Some("The source system: exactly one of the platform tables.".to_string());
+    schemars::schema::Schema::Object(schema)
 }
 
 /// `[connections.source.<platform>]`: give exactly one.

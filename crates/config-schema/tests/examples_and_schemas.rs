@@ -214,6 +214,9 @@ fn the_validation_and_worker_schemas_reject_malformed_documents() {
         serde_json::json!({"connections": {"source": {"mysql": {}}}}),
         serde_json::json!({"selected_task_source": "api", "connections": {"source": {}}}),
         serde_json::json!({"application": {"max_parallel_tasks": 0}, "connections": {"source": {}}}),
+        serde_json::json!({"connections": {"source": {}}}),
+        serde_json::json!({"connections": {"source": {
+            "sqlite": {"database": "a.db"}, "postgresql": {"username": "u", "database": "d", "host": "h"}}}}),
         serde_json::json!({"connections": {"source": {"redshift": {"username": "u", "database": "d", "auth_method": "iam"}}}}),
     ] {
         assert!(!worker.is_valid(&bad), "accepted {bad}");
