@@ -36,16 +36,26 @@ LOCK_TIMEOUT_CODE = 625  # Snowflake's "statement aborted while waiting for a lo
 # retry at once instead of sleeping out their backoff. A missed notification costs at most
 # one backoff step.
 _statement_finished = threading.Condition()
+# Counts transaction ends; a waiter remembers the count it saw before its attempt, so an end
+# that happened between the conflict and the wait is not missed.
+_ends = 0
+
+
+def _ends_seen() -> int:
+    with _statement_finished:
+        return _ends
 
 
 def _notify_finished() -> None:
+    global _ends  # noqa: PLW0603
     with _statement_finished:
+        _ends += 1
         _statement_finished.notify_all()
 
 
-def _wait_for_release(seconds: float) -> None:
+def _wait_for_release(seen: int, seconds: float) -> None:
     with _statement_finished:
-        _statement_finished.wait(timeout=seconds)
+        _statement_finished.wait_for(lambda: _ends != seen, timeout=seconds)
 
 
 def lock_timeout_seconds() -> float:
@@ -148,6 +158,7 @@ def install() -> None:
         delay = 0.01
         needs_replay = False
         while True:
+            seen = _ends_seen()
             try:
                 if needs_replay:
                     replay(self._conn.cursor(), log)  # noqa: SLF001
@@ -167,7 +178,7 @@ def install() -> None:
                     if log.open:
                         log.aborted = "the transaction lost a write-write conflict"
                     raise _lock_error(command, f"waited {lock_timeout_seconds():g}s") from None
-                _wait_for_release(delay)
+                _wait_for_release(seen, delay)
                 delay = min(delay * 2, 0.2)
             except (snowflake.connector.errors.Error, NotImplementedError):
                 raise
