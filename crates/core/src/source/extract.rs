@@ -615,6 +615,49 @@ mod tests {
         assert_eq!(local, 0, "local files are deleted after upload");
     }
 
+    /// Records how many local files exist while each upload runs, slowly.
+    struct SlowUploader {
+        inner: LocalDirUploader,
+        max_local_files: usize,
+    }
+
+    impl Uploader for SlowUploader {
+        fn upload(&mut self, local_path: &Path, file_name: &str) -> Result<(), UploadError> {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let dir = local_path
+                .parent()
+                .expect("files live in the work directory");
+            let count = fs::read_dir(dir).expect("work dir").count();
+            self.max_local_files = self.max_local_files.max(count);
+            self.inner.upload(local_path, file_name)
+        }
+    }
+
+    #[test]
+    fn a_slow_uploader_bounds_local_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = SlowUploader {
+            inner: LocalDirUploader::new(dir.path().join("stage")),
+            max_local_files: 0,
+        };
+        let mut r = reader(40, 5_000);
+        let outcome = run_pipeline(
+            &mut r,
+            &options(dir.path(), 32 * 1024),
+            &mut up,
+            &CancellationToken::new(),
+        )
+        .expect("pipeline runs");
+        assert!(outcome.files.len() >= 8, "{}", outcome.files.len());
+        // One file uploading, at most one finished file waiting, one being written.
+        assert!(
+            up.max_local_files <= 3,
+            "{} local files at once",
+            up.max_local_files
+        );
+        assert!(up.max_local_files >= 2, "reading overlaps uploading");
+    }
+
     #[test]
     fn checksum_does_not_depend_on_batch_order() {
         let dir = tempfile::tempdir().expect("tempdir");
