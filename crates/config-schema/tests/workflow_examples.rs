@@ -1,5 +1,7 @@
 //! The product page's workflow examples, as shipped in examples/, parse and merge as documented.
 
+#![allow(clippy::unwrap_used)]
+
 use config_schema::workflow::model::{IcebergMigrationStrategy, TableType};
 use config_schema::workflow::{
     parse_workflow, Extraction, PartitionSize, Synchronization, WorkflowConfig,
