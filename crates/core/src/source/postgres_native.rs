@@ -492,12 +492,15 @@ impl ColumnDecoder {
                 Type::JSON,
                 Type::CHAR,
             ]
-            .contains(wire);
+            .contains(wire)
+            // An extension type (no fixed OID) whose binary form is its text.
+            || wire.name() == "citext";
+        // Byte width of the integer on the wire; 0 marks OID, an unsigned 32-bit value.
         let int_width = match *wire {
             Type::INT2 => Some(2),
             Type::INT4 => Some(4),
             Type::INT8 => Some(8),
-            Type::OID => Some(4),
+            Type::OID => Some(0),
             _ => None,
         };
         let decoder = match (arrow_type, int_width) {
@@ -669,8 +672,8 @@ fn fixed<const N: usize>(value: &[u8]) -> Result<[u8; N], String> {
 fn read_int(value: &[u8], width: usize) -> Result<i64, String> {
     Ok(match width {
         2 => i16::from_be_bytes(fixed(value)?).into(),
-        // OID is unsigned 32-bit; it only ever goes to Int64.
-        4 if value.len() == 4 => i32::from_be_bytes(fixed(value)?).into(),
+        0 => u32::from_be_bytes(fixed(value)?).into(),
+        4 => i32::from_be_bytes(fixed(value)?).into(),
         _ => i64::from_be_bytes(fixed(value)?),
     })
 }
@@ -868,7 +871,9 @@ mod tests {
         assert_eq!(numeric_to_decimal(&v, 10, 3), Ok(0));
         assert_eq!(numeric_to_string(&v).as_deref(), Ok("0.000"));
         let v = numeric(&[], 0, NUMERIC_NAN, 0);
-        assert!(numeric_to_decimal(&v, 10, 0).expect_err("NaN").contains("NaN"));
+        assert!(numeric_to_decimal(&v, 10, 0)
+            .expect_err("NaN")
+            .contains("NaN"));
         assert_eq!(numeric_to_string(&v).as_deref(), Ok("NaN"));
     }
 
@@ -938,6 +943,19 @@ mod tests {
             describe_mismatch(&Type::INTERVAL, &DataType::Utf8),
             "interval (read as Arrow Utf8)"
         );
+    }
+
+    #[test]
+    fn oid_is_unsigned() {
+        let mut d = ColumnDecoder::new(&Type::OID, &DataType::Int64).expect("oid");
+        d.append(&u32::MAX.to_be_bytes()).expect("oid");
+        let array = d.finish();
+        let values = array
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .expect("int64");
+        assert_eq!(values.value(0), i64::from(u32::MAX));
+        assert!(ColumnDecoder::new(&Type::OID, &DataType::Int32).is_none());
     }
 
     #[test]
