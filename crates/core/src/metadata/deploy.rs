@@ -167,18 +167,27 @@ fn bootstrap_once(
     names: &MetadataNames,
 ) -> Result<(), MetadataError> {
     let statements = bootstrap_statements(names);
-    // The first three create the database and the schemas: skipped when both schemas exist,
-    // so a role without CREATE DATABASE can deploy into a prepared database.
+    // The first three create the database and the two schemas, each only when missing, so a
+    // role without CREATE DATABASE (or CREATE SCHEMA) can deploy into a prepared database.
     let (containers, tables) = statements.split_at(3);
-    if !schemas_exist(session, names) {
-        for statement in containers {
-            run_statement(
-                session,
-                statement,
-                &[],
-                "create the metadata database and schemas",
-            )?;
-        }
+    let needed: Vec<&String> = match present_schemas(session, names) {
+        None => containers.iter().collect(),
+        Some(present) => [
+            (&containers[1], names.migration_schema_name()),
+            (&containers[2], names.validation_schema_name()),
+        ]
+        .into_iter()
+        .filter(|(_, schema)| !present.contains(schema))
+        .map(|(statement, _)| statement)
+        .collect(),
+    };
+    for statement in needed {
+        run_statement(
+            session,
+            statement,
+            &[],
+            "create the metadata database and schemas",
+        )?;
     }
     for statement in tables {
         if let Err(error) = run_statement(
@@ -228,7 +237,9 @@ fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
+/// The metadata schemas that exist, or `None` when the database itself is missing (the query
+/// fails then).
+fn present_schemas(session: &mut impl SqlExecutor, names: &MetadataNames) -> Option<Vec<String>> {
     let statement = to_positional(&statement_text(SCHEMAS_PRESENT, names));
     let params = [
         SqlValue::Text(names.migration_schema_name()),
@@ -238,11 +249,12 @@ fn schemas_exist(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool 
         statement.parameter_names,
         ["migration_schema", "validation_schema"]
     );
-    // A missing database fails the query: then the schemas are missing too.
-    session
-        .query_rows(&statement.sql, &params)
-        .map(|rows| rows.len() == 2)
-        .unwrap_or(false)
+    let rows = session.query_rows(&statement.sql, &params).ok()?;
+    Some(
+        rows.into_iter()
+            .filter_map(|row| row.into_iter().next().flatten())
+            .collect(),
+    )
 }
 
 fn lock_row_exists(session: &mut impl SqlExecutor, names: &MetadataNames) -> bool {
@@ -565,6 +577,95 @@ mod tests {
     fn the_whole_deployment_is_pinned() {
         let statements = render_deployment(&MetadataNames::default()).expect("valid names");
         insta::assert_snapshot!(statements.join(";\n\n"));
+    }
+
+    /// Answers queries by what they read; records every statement.
+    #[derive(Default)]
+    struct FakeAccount {
+        present_schemas: Vec<&'static str>,
+        applied: Vec<(i64, String)>,
+        executed: Vec<String>,
+    }
+
+    impl SqlExecutor for FakeAccount {
+        fn execute(&mut self, sql: &str, _params: &[SqlValue]) -> Result<i64, SnowflakeError> {
+            self.executed.push(sql.to_owned());
+            Ok(1)
+        }
+
+        fn query_rows(
+            &mut self,
+            sql: &str,
+            _params: &[SqlValue],
+        ) -> Result<crate::queue::Rows, SnowflakeError> {
+            let text = |value: &str| Some(value.to_owned());
+            Ok(if sql.contains("INFORMATION_SCHEMA.SCHEMATA") {
+                self.present_schemas
+                    .iter()
+                    .map(|schema| vec![text(schema)])
+                    .collect()
+            } else if sql.contains("FROM SNOWCONVERT_AI.DATA_MIGRATION.SCHEMA_MIGRATION\n") {
+                self.applied
+                    .iter()
+                    .map(|(version, checksum)| vec![Some(version.to_string()), text(checksum)])
+                    .collect()
+            } else if sql.contains("CURRENT_DATABASE()") {
+                vec![vec![text("WORK"), text("PUBLIC")]]
+            } else {
+                vec![vec![None]]
+            })
+        }
+
+        fn transaction<T, E>(
+            &mut self,
+            body: impl FnOnce(&mut Self) -> Result<T, E>,
+        ) -> Result<T, E>
+        where
+            E: From<SnowflakeError>,
+        {
+            body(self)
+        }
+    }
+
+    #[test]
+    fn an_up_to_date_prepared_database_is_left_alone() {
+        let mut account = FakeAccount {
+            present_schemas: vec!["DATA_MIGRATION"],
+            applied: migrations()
+                .iter()
+                .map(|migration| (migration.version, migration.checksum()))
+                .collect(),
+            ..FakeAccount::default()
+        };
+        let options = DeployOptions {
+            procedures: false,
+            ..DeployOptions::default()
+        };
+        let report = deploy(&mut account, &MetadataNames::default(), &options).expect("deploy");
+        assert!(report.is_noop());
+        let created: Vec<&str> = account
+            .executed
+            .iter()
+            .filter(|sql| sql.starts_with("CREATE DATABASE") || sql.starts_with("CREATE SCHEMA"))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            created,
+            vec!["CREATE SCHEMA IF NOT EXISTS SNOWCONVERT_AI.DATA_VALIDATION"],
+            "only the missing schema is created"
+        );
+        assert!(
+            !account
+                .executed
+                .iter()
+                .any(|sql| sql.contains("SCHEMA_MIGRATION_LOCK\nSET OWNER")),
+            "nothing pending: the lock is not taken"
+        );
+        assert_eq!(
+            account.executed.last().map(String::as_str),
+            Some("USE SCHEMA \"WORK\".\"PUBLIC\""),
+            "the session's schema is restored"
+        );
     }
 
     #[test]
