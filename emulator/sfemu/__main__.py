@@ -41,12 +41,19 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--remove-on-exit",
+        metavar="DIR",
+        help="a folder to delete when the emulator stops (the test harness's work folder)",
+    )
     args = parser.parse_args()
 
     stage_dir = _private_stage_dir()
 
     def cleanup() -> None:
         shutil.rmtree(stage_dir, ignore_errors=True)
+        if args.remove_on_exit:
+            shutil.rmtree(args.remove_on_exit, ignore_errors=True)
 
     import uvicorn  # noqa: PLC0415 (after TMPDIR is set)
 

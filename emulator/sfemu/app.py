@@ -8,6 +8,8 @@ import re
 from typing import Any
 
 import fakesnow.server as fs_server
+import sqlglot
+import sqlglot.errors
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -76,6 +78,30 @@ MASTER_TOKEN_EXPIRED = {
 }
 
 
+def statement_count(sql: str) -> int:
+    """How many statements the text holds (fakesnow would run them all, then fail)."""
+    if ";" not in sql.strip().rstrip(";"):
+        return 1
+    try:
+        return len([s for s in sqlglot.parse(sql, read="snowflake") if s is not None])
+    except sqlglot.errors.ParseError:
+        return 1  # fakesnow reports the syntax error
+
+
+def multi_statement_refused(count: int) -> dict[str, Any]:
+    """Snowflake refuses multi-statement text unless MULTI_STATEMENT_COUNT allows it."""
+    return protocol.query_response(
+        {
+            "code": "000008",
+            "message": f"Actual statement count {count} did not match the desired statement count 1.",
+            "success": False,
+            "data": {"errorCode": "000008", "sqlState": "0A000"},
+        },
+        {},
+        None,
+    )
+
+
 def unsupported(message: str) -> dict[str, Any]:
     """A SQL error for what fakesnow cannot run (it would answer HTTP 500)."""
     return protocol.query_response(
@@ -100,6 +126,8 @@ async def query_request(request: Request) -> Response:
     if _token(request) not in fs_server.sessions:
         return JSONResponse(SESSION_EXPIRED)
     document = await _json_body(request)
+    if (count := statement_count(document.get("sqlText") or "")) > 1:
+        return JSONResponse(multi_statement_refused(count))
     try:
         response = await fs_server.query_request(_with_json_body(request, document))
     except Exception as error:  # noqa: BLE001 (fakesnow failed while building its answer)

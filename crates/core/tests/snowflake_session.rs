@@ -460,11 +460,11 @@ fn conflicting_transaction_waits_and_keeps_its_earlier_work() {
 fn unsupported_statement_fails_fast_without_driver_retries() {
     let (_database, mut session) = open("unsupported");
     let started = Instant::now();
-    // fakesnow answers multi-statement text with HTTP 500, which the driver would retry for
+    // fakesnow answers HASH above 2^63 with HTTP 500, which the driver would retry for
     // minutes; the layer answers a SQL error instead.
     let error = session
-        .execute("SELECT 1; SELECT 2", &[])
-        .expect_err("multi-statement text");
+        .query("SELECT HASH(12345678901234)", &[])
+        .expect_err("fakesnow cannot encode the result");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "took {:?}",
@@ -638,3 +638,18 @@ fn concurrent_claimers_each_claim_every_row_exactly_once() {
     assert_eq!(unowned, vec![vec![text("0")]]);
 }
 
+#[test]
+fn multi_statement_text_is_refused_before_running() {
+    let (_database, mut session) = open("multi");
+    session
+        .execute("CREATE TABLE ONCE (ID INTEGER)", &[])
+        .expect("create");
+    let error = session
+        .execute(
+            "INSERT INTO ONCE VALUES (1); INSERT INTO ONCE VALUES (2)",
+            &[],
+        )
+        .expect_err("two statements in one request");
+    assert_eq!(error.code(), Some("000008"), "{error:?}");
+    assert_eq!(count(&mut session, "ONCE"), "0", "nothing ran");
+}

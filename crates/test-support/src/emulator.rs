@@ -136,16 +136,22 @@ fn launch() -> Result<Emulator, String> {
     let log = std::fs::File::create(&log_path)
         .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
 
-    let mut child = Command::new(&python)
-        .args([
-            "-m",
-            "sfemu",
-            "--port",
-            "0",
-            "--exit-on-stdin-eof",
-            "--log-level",
-            "warning",
-        ])
+    // The emulator deletes the work folder (its log and stage files) when it exits, unless
+    // SFEMU_KEEP_LOGS is set; during the run the log is there for failure messages.
+    let mut command = Command::new(&python);
+    command.args([
+        "-m",
+        "sfemu",
+        "--port",
+        "0",
+        "--exit-on-stdin-eof",
+        "--log-level",
+        "warning",
+    ]);
+    if std::env::var_os("SFEMU_KEEP_LOGS").is_none() {
+        command.arg("--remove-on-exit").arg(work_dir.path());
+    }
+    let mut child = command
         .env("PYTHONPATH", emulator_source_dir())
         .env("TMPDIR", work_dir.path())
         .stdin(Stdio::piped())
