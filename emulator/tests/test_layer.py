@@ -99,5 +99,14 @@ class StatementsTest(unittest.TestCase):
         self.assertIn("UPDATE T SET A = 1", error.msg)
 
 
+class MultiStatementTest(unittest.TestCase):
+    def test_statements_are_counted_without_running_them(self) -> None:
+        from sfemu import app  # noqa: PLC0415 (imports fakesnow's server)
+
+        self.assertEqual(app.statement_count("SELECT 1;"), 1)
+        self.assertEqual(app.statement_count("SELECT 'a;b'"), 1)
+        self.assertEqual(app.statement_count("INSERT INTO T VALUES (1); INSERT INTO T VALUES (2)"), 2)
+
+
 if __name__ == "__main__":
     unittest.main()
