@@ -180,6 +180,37 @@ mod tests {
         );
     }
 
+    /// The items of the first SELECT list: top-level commas between SELECT and FROM.
+    fn select_list_len(sql: &str) -> usize {
+        let upper = sql.to_ascii_uppercase();
+        let start = upper.find("SELECT").expect("a SELECT") + "SELECT".len();
+        let mut depth = 0i32;
+        let mut items = 1;
+        let bytes = upper.as_bytes();
+        for offset in start..bytes.len() {
+            match bytes[offset] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                b',' if depth == 0 => items += 1,
+                _ if depth == 0 && upper[offset..].starts_with("FROM") => break,
+                _ => {}
+            }
+        }
+        items
+    }
+
+    #[test]
+    fn result_queries_match_the_declared_return_columns() {
+        for operation in parse_all(&names()).expect("valid") {
+            assert_eq!(
+                select_list_len(&operation.result),
+                operation.returns.len(),
+                "{}: `@returns` and the result SELECT disagree",
+                operation.file
+            );
+        }
+    }
+
     #[test]
     fn procedure_ddl_is_pinned() {
         let names = names();
