@@ -653,3 +653,13 @@ fn multi_statement_text_is_refused_before_running() {
     assert_eq!(error.code(), Some("000008"), "{error:?}");
     assert_eq!(count(&mut session, "ONCE"), "0", "nothing ran");
 }
+
+#[test]
+fn driver_is_found_without_an_explicit_path() {
+    // ADBC_SNOWFLAKE_DRIVER (set by .ci/run), python3's package or the emulator's venv.
+    let database = Emulator::start().database("autodriver");
+    let mut params = params_for(&database);
+    params.driver_path = None;
+    let mut session = Session::connect(&params).expect("the driver is found automatically");
+    assert_eq!(session.query_rows("SELECT 1", &[]).expect("query"), vec![vec![text("1")]]);
+}

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use super::error::SnowflakeError;
 
@@ -38,13 +39,20 @@ pub fn locate(explicit: Option<&Path>) -> Result<DriverLibrary, SnowflakeError> 
             looked_at: vec![format!("{} (no such file)", path.display())],
         });
     }
+    // Asking python3 takes a process start: search once per process.
+    static FOUND: OnceLock<DriverLibrary> = OnceLock::new();
+    Ok(FOUND.get_or_init(search_installed).clone())
+}
+
+/// The Python package, then known virtual environments, then the system loader.
+fn search_installed() -> DriverLibrary {
     if let Some(path) = python_package_library() {
-        return Ok(DriverLibrary::Path(path));
+        return DriverLibrary::Path(path);
     }
     if let Some(path) = known_venv_candidates().into_iter().find(|p| p.is_file()) {
-        return Ok(DriverLibrary::Path(path));
+        return DriverLibrary::Path(path);
     }
-    Ok(DriverLibrary::SystemName)
+    DriverLibrary::SystemName
 }
 
 /// What [`locate`] looked at, for the "not found" message once the system loader failed too.
