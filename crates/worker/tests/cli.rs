@@ -36,7 +36,9 @@ fn a_bad_configuration_lists_every_problem_and_exits_non_zero() {
                 .and(predicate::str::contains(
                     "connections.source.postgresql.username is required",
                 ))
-                .and(predicate::str::contains("selected_task_source must be one of")),
+                .and(predicate::str::contains(
+                    "selected_task_source must be one of",
+                )),
         );
 }
 

@@ -390,24 +390,98 @@ fn unknown_kinds_fail_for_good_and_the_worker_keeps_going() {
         .contains("the extract task's payload cannot be read"));
 }
 
+/// A table of `rows` rows and its plan, analyzed in-process.
+fn small_table(env: &Env, pg: &test_support::PostgresSchema, name: &str, rows: u32) -> TablePlan {
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE TABLE {name} (id bigint PRIMARY KEY, v text);
+             INSERT INTO {name} SELECT i, 'v' || i FROM generate_series(1, {rows}) AS i;
+             ANALYZE {name};"
+        ))
+        .expect("create the source table");
+    let (table, options) =
+        plan_request(&table_config("postgres", &pg.schema, name, 100)).expect("request");
+    let source = worker::source_spec::source_spec(&env.worker_config(1, POSTGRES_SOURCE).source)
+        .expect("source");
+    analyze_table(&source, SourcePlatform::Postgresql, table, options).expect("analyze")
+}
+
+#[test]
+fn heartbeats_keep_a_long_task_leased() {
+    let mut env = Env::new("worker_heartbeat");
+    let pg = test_support::postgres();
+    let mut plan = small_table(&env, &pg, "slow", 3);
+    // 2 s per row: the extraction takes twice the 3 s lease.
+    plan.where_clause = Some("CAST(pg_sleep(2) AS TEXT) = ''".to_owned());
+    let workflow_id = env.workflow(SourcePlatform::Postgresql);
+    let payloads = extract_payloads(&env, workflow_id, &plan);
+    let task = env.push_with_lease(workflow_id, "extract", &payloads, Duration::from_secs(3))[0];
+    let mut worker = RunningWorker::start(
+        env.worker_config(1, POSTGRES_SOURCE),
+        env.params.clone(),
+        env.options(),
+    );
+    let mut expired = Vec::new();
+    wait_until(&mut worker, WAIT, "the slow extract", || {
+        // What the orchestrator does all the time: re-queue lapsed leases.
+        let queue = env.queue.clone();
+        expired.extend(queue.expire(&mut env.session).expect("expire leases"));
+        terminal(&env.task(task).status)
+    });
+    worker.stop();
+    assert!(expired.is_empty(), "leases lapsed: {expired:?}");
+    let row = env.task(task);
+    assert_eq!(row.status, "completed", "{row:?}");
+    assert_eq!(row.attempts, 1, "{row:?}");
+    let result = ExtractResult::from_json(&row.result.expect("result")).expect("ExtractResult");
+    assert_eq!(result.rows, 3);
+}
+
+#[test]
+fn tampered_payloads_are_refused_and_never_reach_the_source() {
+    let mut env = Env::new("worker_tampered");
+    let pg = test_support::postgres();
+    let plan = small_table(&env, &pg, "kept", 10);
+    let workflow_id = env.workflow(SourcePlatform::Postgresql);
+    let mut injected = extract_payloads(&env, workflow_id, &plan)[0].clone();
+    injected["plan"]["where_clause"] = serde_json::json!("id > 0; DROP TABLE kept");
+    let mut elsewhere = extract_payloads(&env, workflow_id, &plan)[0].clone();
+    elsewhere["tableStageFolder"] = serde_json::json!("@OTHER_DB.PUBLIC.SOME_STAGE/x");
+    let tasks = env.push(workflow_id, "extract", &[injected, elsewhere]);
+    let mut worker = RunningWorker::start(
+        env.worker_config(2, POSTGRES_SOURCE),
+        env.params.clone(),
+        env.options(),
+    );
+    wait_until(&mut worker, WAIT, "both tasks to fail", || {
+        env.statuses(&tasks).iter().all(|s| terminal(s))
+    });
+    worker.stop();
+    let injected = env.task(tasks[0]);
+    assert_eq!((injected.status.as_str(), injected.attempts), ("failed", 1));
+    let message = injected.last_error.unwrap_or_default();
+    assert!(message.contains("whereClauseCriteria"), "{message}");
+    assert!(message.contains("partition 0"), "{message}");
+    let elsewhere = env.task(tasks[1]);
+    assert_eq!(elsewhere.status, "failed");
+    let message = elsewhere.last_error.unwrap_or_default();
+    assert!(
+        message.contains("@OTHER_DB.PUBLIC.SOME_STAGE/x"),
+        "{message}"
+    );
+    let rows: i64 = pg
+        .client()
+        .query_one("SELECT count(*) FROM kept", &[])
+        .expect("the table is still there")
+        .get(0);
+    assert_eq!(rows, 10);
+}
+
 #[test]
 fn shutdown_hands_back_a_task_running_past_the_grace_period_and_claims_no_more() {
     let mut env = Env::new("worker_shutdown");
     let pg = test_support::postgres();
-    let mut client = pg.client();
-    client
-        .batch_execute(
-            "CREATE TABLE slow (id bigint PRIMARY KEY, v text);
-             INSERT INTO slow SELECT i, 'v' || i FROM generate_series(1, 3) AS i;
-             ANALYZE slow;",
-        )
-        .expect("create the source table");
-    let (table, options) =
-        plan_request(&table_config("postgres", &pg.schema, "slow", 100)).expect("request");
-    let source = worker::source_spec::source_spec(&env.worker_config(1, POSTGRES_SOURCE).source)
-        .expect("source");
-    let mut plan = analyze_table(&source, SourcePlatform::Postgresql, table, options)
-        .expect("analyze the slow table");
+    let mut plan = small_table(&env, &pg, "slow", 3);
     // Each row takes 5 s to read: the extraction outlives the grace period.
     plan.where_clause = Some("CAST(pg_sleep(5) AS TEXT) = ''".to_owned());
 

@@ -93,10 +93,21 @@ impl Env {
         kind: &str,
         payloads: &[serde_json::Value],
     ) -> Vec<i64> {
+        self.push_with_lease(workflow_id, kind, payloads, Duration::from_secs(30))
+    }
+
+    /// Pushes worker tasks of one kind; returns their ids in order.
+    pub fn push_with_lease(
+        &mut self,
+        workflow_id: i64,
+        kind: &str,
+        payloads: &[serde_json::Value],
+        lease: Duration,
+    ) -> Vec<i64> {
         let mut batch = TaskBatch::new();
         for payload in payloads {
             let mut task = NewTask::new(ExecutorType::Worker, kind, payload.clone());
-            task.lease = Duration::from_secs(30);
+            task.lease = lease;
             batch.add(task);
         }
         self.queue
