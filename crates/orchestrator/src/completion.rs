@@ -74,7 +74,7 @@ impl From<migration_core::snowflake::SnowflakeError> for Completion {
     fn from(source: migration_core::snowflake::SnowflakeError) -> Self {
         Completion::Error(Box::new(TaskError::Snowflake {
             action: "complete the workflow",
-            source,
+            source: Box::new(source),
         }))
     }
 }

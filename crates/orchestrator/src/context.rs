@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use config_schema::workflow::TableConfig;
 use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue};
-use migration_core::snowflake::{Session, SnowflakeError, SqlValue};
+use migration_core::snowflake::{Session, SqlValue};
 use migration_core::workflow::TaskKind;
 
 use crate::settings::DaemonConfig;
@@ -195,9 +195,4 @@ pub fn required<T>(
         kind: task.kind.clone(),
         field,
     })
-}
-
-/// Whether an error says the session itself is unusable (so it is not returned to the pool).
-pub fn session_is_broken(error: &TaskError) -> bool {
-    matches!(error, TaskError::Snowflake { source, .. } if source.outcome_unknown() || matches!(source, SnowflakeError::Statement { kind, .. } if *kind == migration_core::snowflake::ErrorKind::Network))
 }

@@ -2,9 +2,11 @@
 //! the analysis and the partitions, and push one `extract (worker) -> load (orchestrator)` pair
 //! per partition.
 //!
-//! Idempotent: the DDL is `IF NOT EXISTS`; the partition rows, the pushes and the completion of
-//! the plan task commit in one transaction, and a plan that finds partitions already recorded
-//! for its table pushes nothing again.
+//! Idempotent, so a plan repeated after a crash (or a lease lost mid-way) converges: the DDL is
+//! `IF NOT EXISTS`; the partition rows are inserted only when the table has none; then only
+//! partitions without an extract task get their pair, in the transaction that completes the
+//! plan task (one transaction with the direct transport; with procedures each queue call
+//! commits on its own, which the "only what is missing" rule makes safe).
 
 use migration_core::metadata::MetadataNamesSql;
 use migration_core::plan::TablePlan;
@@ -57,7 +59,10 @@ pub fn run(
     );
     let table_stage_folder = table_folder(&stage, payload.workflow_id, payload.table_index);
 
-    session.transaction(|session| {
+    // First the partitions, committed: with the procedure transport every queue call below
+    // commits on its own (a procedure's transaction is scoped), so the rows the tasks refer
+    // to must exist before any task is pushed.
+    let (partitions, already_planned) = session.transaction(|session| {
         record_analysis(
             context,
             session,
@@ -66,28 +71,39 @@ pub fn run(
             &result.plan,
             &target_name,
         )?;
-        let mut partitions = recorded_partitions(context, session, table_id)?;
-        let already_planned = !partitions.is_empty();
-        if !already_planned {
-            insert_partitions(
-                context,
-                session,
-                payload.workflow_id,
-                table_id,
-                &result.plan,
-            )?;
-            partitions = recorded_partitions(context, session, table_id)?;
-            push_partition_tasks(
-                context,
-                session,
-                &payload,
-                table_id,
-                &table_name,
-                &result.plan,
-                &partitions,
-                &table_stage_folder,
-            )?;
+        let partitions = recorded_partitions(context, session, table_id)?;
+        if !partitions.is_empty() {
+            return Ok::<_, TaskError>((partitions, true));
         }
+        insert_partitions(
+            context,
+            session,
+            payload.workflow_id,
+            table_id,
+            &result.plan,
+        )?;
+        Ok((recorded_partitions(context, session, table_id)?, false))
+    })?;
+    // Then the tasks of the partitions that have none yet, and the plan's completion: one
+    // transaction with the direct transport; with procedures a repeat pushes only what is
+    // missing.
+    session.transaction(|session| {
+        let pushed = pushed_partitions(context, session, table_id)?;
+        let unpushed: Vec<(i64, i64)> = partitions
+            .iter()
+            .copied()
+            .filter(|(id, _)| !pushed.contains(id))
+            .collect();
+        push_partition_tasks(
+            context,
+            session,
+            &payload,
+            table_id,
+            &table_name,
+            &result.plan,
+            &unpushed,
+            &table_stage_folder,
+        )?;
         let outcome = PlanOutcome {
             partitions: partitions.len(),
             table_created: prepared == Prepared::Created,
@@ -101,6 +117,25 @@ pub fn run(
         context.queue.complete(session, &task.lease, &result)?;
         Ok(outcome)
     })
+}
+
+/// PARTITION_METADATA ids of a table's partitions that already have an extract task.
+fn pushed_partitions(
+    context: &Context,
+    session: &mut Session,
+    table_id: i64,
+) -> Result<Vec<i64>, TaskError> {
+    let statement = &context.statements.pushed_partitions;
+    let binds = Binds::from([("table_id", SqlValue::Int(table_id))]);
+    let rows = query(
+        session,
+        "read the partitions already pushed",
+        statement.sql(),
+        &statement.params(&binds),
+    )?;
+    rows.iter()
+        .map(|row| int_cell(row, 0, "read the partitions already pushed"))
+        .collect()
 }
 
 fn record_analysis(
@@ -212,18 +247,17 @@ fn push_partition_tasks(
     partitions: &[(i64, i64)],
     table_stage_folder: &str,
 ) -> Result<(), TaskError> {
-    for chunk in plan.partitions.chunks(PUSH_BATCH_PARTITIONS) {
+    for chunk in partitions.chunks(PUSH_BATCH_PARTITIONS) {
         let mut batch = TaskBatch::new();
-        for partition in chunk {
-            let partition_id = partitions
+        for &(partition_id, number) in chunk {
+            let partition = plan
+                .partitions
                 .iter()
-                .find(|(_, number)| *number == i64::from(partition.index))
-                .map(|(id, _)| *id)
+                .find(|partition| i64::from(partition.index) == number)
                 .ok_or_else(|| TaskError::UnexpectedResult {
                     action: "record the table's partitions",
                     message: format!(
-                        "partition {} of {table_name} was not recorded",
-                        partition.index
+                        "partition {number} of {table_name} is recorded but not in the plan"
                     ),
                 })?;
             let mut partition_plan = plan.clone();

@@ -13,7 +13,7 @@ pub enum TaskError {
     Snowflake {
         action: &'static str,
         #[source]
-        source: SnowflakeError,
+        source: Box<SnowflakeError>,
     },
 
     #[error(transparent)]
@@ -63,7 +63,10 @@ pub enum TaskError {
 
 impl TaskError {
     pub fn snowflake(action: &'static str) -> impl FnOnce(SnowflakeError) -> TaskError {
-        move |source| TaskError::Snowflake { action, source }
+        move |source| TaskError::Snowflake {
+            action,
+            source: Box::new(source),
+        }
     }
 
     /// Whether a later attempt may succeed. A statement whose outcome is unknown is retried
@@ -88,7 +91,7 @@ impl From<SnowflakeError> for TaskError {
     fn from(source: SnowflakeError) -> Self {
         TaskError::Snowflake {
             action: "run a statement",
-            source,
+            source: Box::new(source),
         }
     }
 }

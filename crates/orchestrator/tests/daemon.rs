@@ -160,6 +160,16 @@ fn complete_extract(
     session: &mut migration_core::snowflake::Session,
     dir: &std::path::Path,
 ) -> ExtractPayload {
+    complete_extract_reporting(worker, session, dir, 0)
+}
+
+/// [`complete_extract`], reporting `extra_rows` more rows than the file holds.
+fn complete_extract_reporting(
+    worker: &FakeWorker,
+    session: &mut migration_core::snowflake::Session,
+    dir: &std::path::Path,
+    extra_rows: u64,
+) -> ExtractPayload {
     let task = worker.claim(session, "extract");
     let payload = ExtractPayload::from_json(&task.payload).expect("extract payload");
     let (ids, names): (Vec<i64>, Vec<&str>) = if payload.partition.index == 0 {
@@ -178,10 +188,14 @@ fn complete_extract(
     session
         .put_file(&path, &folder)
         .expect("PUT the partition file");
-    let rows = ids.len() as u64;
+    let rows = ids.len() as u64 + extra_rows;
     let result = ExtractResult {
         stage_folder: folder,
-        files: vec![ExtractedFileResult { name, rows, bytes }],
+        files: vec![ExtractedFileResult {
+            name,
+            rows: ids.len() as u64,
+            bytes,
+        }],
         rows,
         bytes,
         checksum: format!("test-{}", payload.partition.index),
@@ -383,5 +397,135 @@ fn an_existing_target_table_with_a_mismatching_column_fails_that_table() {
         ),
         text("0"),
         "no partition task is pushed for a failed table"
+    );
+}
+
+fn pull_orchestrator_task(
+    context: &orchestrator::context::Context,
+    session: &mut migration_core::snowflake::Session,
+) -> migration_core::queue::ClaimedTask {
+    let consumer = Consumer {
+        id: "test-orchestrator".into(),
+        executor_type: ExecutorType::Orchestrator,
+        affinity: None,
+    };
+    context
+        .queue
+        .pull(session, &consumer, 1)
+        .expect("pull")
+        .into_iter()
+        .next()
+        .expect("an orchestrator task is pending")
+}
+
+#[test]
+fn failed_extracts_and_short_loads_fail_their_partitions_and_a_repeated_plan_pushes_nothing_twice()
+{
+    let env = Env::fresh("orch_failures");
+    let workflow_id = create(&env, "FAILURES");
+    let mut session = env.session();
+    let daemon = RunningDaemon::start(&env);
+    let worker = FakeWorker::new(&env);
+    complete_analyze(&env, &worker, &mut session, &orders_plan());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Partition 0 claims one row more than its file holds; partition 1 fails on the source.
+    for _ in 0..2 {
+        let task = worker.claim(&mut session, "extract");
+        let payload = ExtractPayload::from_json(&task.payload).expect("payload");
+        worker
+            .queue
+            .release(&mut session, std::slice::from_ref(&task.lease))
+            .expect("release");
+        if payload.partition.index == 0 {
+            complete_extract_reporting(&worker, &mut session, dir.path(), 1);
+        } else {
+            let task = worker.claim(&mut session, "extract");
+            let failure = migration_core::queue::TaskFailure {
+                message: "source table main.main.orders vanished".into(),
+                retryable: false,
+            };
+            worker
+                .queue
+                .fail(&mut session, &task.lease, &failure)
+                .expect("fail the extract");
+        }
+    }
+    wait_until_completed(&env, &mut session, workflow_id);
+    daemon.stop();
+
+    let statuses = rows(
+        &mut session,
+        &format!(
+            "SELECT PARTITION_NUMBER, STATUS FROM {} ORDER BY PARTITION_NUMBER",
+            env.object("PARTITION_METADATA")
+        ),
+    );
+    assert_eq!(
+        statuses,
+        vec![
+            vec![text("0"), text("FAILED")],
+            vec![text("1"), text("FAILED")]
+        ]
+    );
+    let errors = rows(&mut session, &format!(
+        "SELECT PARTITION_NUMBER, TASK_KIND, ERROR_MESSAGE FROM {} WHERE WORKFLOW_ID = {workflow_id} ORDER BY PARTITION_NUMBER",
+        env.object("DATA_MIGRATION_ERROR")
+    ));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0][1], text("load"));
+    let short = errors[0][2].clone().unwrap_or_default();
+    assert!(
+        short.contains("partition 0 of main.main.orders: 2 rows loaded but 3 rows extracted"),
+        "{short}"
+    );
+    assert_eq!(
+        errors[1][1],
+        text("extract"),
+        "the partition's own error, not the cascaded load"
+    );
+    assert_eq!(errors[1][2], text("source table main.main.orders vanished"));
+    assert_eq!(
+        scalar(
+            &mut session,
+            &format!(
+                "SELECT FAILED_PARTITIONS FROM {} WHERE WORKFLOW_ID = {workflow_id}",
+                env.object("TABLE_PROGRESS_WITH_EXAMPLE_ERROR")
+            )
+        ),
+        text("2")
+    );
+
+    // A plan repeated after a crash finds everything in place and pushes nothing again.
+    session
+        .execute(
+            &format!(
+                "UPDATE {} SET STATUS = 'pending', VISIBLE_AT = '2000-01-01' WHERE KIND = 'plan'",
+                env.object("TASK_QUEUE")
+            ),
+            &[],
+        )
+        .expect("reset the plan task");
+    let context = orchestrator::context::Context::new(env.daemon_config()).expect("context");
+    let task = pull_orchestrator_task(&context, &mut session);
+    assert_eq!(task.kind, "plan");
+    orchestrator::daemon::execute_task(&context, &mut session, &task)
+        .expect("a repeated plan succeeds");
+    assert_eq!(
+        scalar(
+            &mut session,
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE KIND IN ('extract', 'load')",
+                env.object("TASK_QUEUE")
+            )
+        ),
+        text("4")
+    );
+    assert_eq!(
+        scalar(
+            &mut session,
+            &format!("SELECT COUNT(*) FROM {}", env.object("PARTITION_METADATA"))
+        ),
+        text("2")
     );
 }

@@ -154,7 +154,7 @@ impl FakeWorker {
                     Some(task)
                 } else {
                     self.queue
-                        .release(session, &[task.lease.clone()])
+                        .release(session, std::slice::from_ref(&task.lease))
                         .expect("release");
                     None
                 }
