@@ -164,6 +164,17 @@ fn one_row(session: &mut Session, sql: &str) -> Vec<Option<String>> {
 
 #[test]
 fn postgresql_table_is_analyzed_extracted_and_loads_exactly() {
+    postgresql_round_trip(POSTGRES_SOURCE);
+}
+
+#[test]
+fn postgresql_over_odbc_is_analyzed_extracted_and_loads_exactly() {
+    postgresql_round_trip(&format!("{POSTGRES_SOURCE}extraction_path = \"odbc\"\n"));
+}
+
+/// Analyze and extract a 1,000-row PostgreSQL table through `source_toml`, COPY the files
+/// into the emulator and compare with the source.
+fn postgresql_round_trip(source_toml: &str) {
     let mut env = Env::new("worker_pg");
     let pg = test_support::postgres();
     let mut client = pg.client();
@@ -181,7 +192,7 @@ fn postgresql_table_is_analyzed_extracted_and_loads_exactly() {
     let (plan, results) = migrate(
         &mut env,
         SourcePlatform::Postgresql,
-        POSTGRES_SOURCE,
+        source_toml,
         table_config("postgres", &pg.schema, "orders", 300),
     );
 
@@ -475,6 +486,67 @@ fn tampered_payloads_are_refused_and_never_reach_the_source() {
         .expect("the table is still there")
         .get(0);
     assert_eq!(rows, 10);
+}
+
+#[test]
+fn shutdown_lets_a_running_task_finish_within_the_grace_period() {
+    let mut env = Env::new("worker_grace");
+    let pg = test_support::postgres();
+    let mut plan = small_table(&env, &pg, "paced", 2);
+    plan.where_clause = Some("CAST(pg_sleep(1.5) AS TEXT) = ''".to_owned());
+    let workflow_id = env.workflow(SourcePlatform::Postgresql);
+    let payloads = extract_payloads(&env, workflow_id, &plan);
+    let task = env.push(workflow_id, "extract", &payloads)[0];
+    let mut worker = RunningWorker::start(
+        env.worker_config(1, POSTGRES_SOURCE),
+        env.params.clone(),
+        env.options(),
+    );
+    wait_until(&mut worker, WAIT, "the extract to start", || {
+        env.task(task).status == "executing"
+    });
+    worker.stop();
+    let row = env.task(task);
+    assert_eq!(row.status, "completed", "{row:?}");
+    let result = ExtractResult::from_json(&row.result.expect("result")).expect("ExtractResult");
+    assert_eq!(result.rows, 2);
+}
+
+#[test]
+fn a_task_whose_lease_was_taken_is_not_completed_by_the_old_holder() {
+    let mut env = Env::new("worker_fenced");
+    let pg = test_support::postgres();
+    let mut plan = small_table(&env, &pg, "taken", 3);
+    plan.where_clause = Some("CAST(pg_sleep(1.5) AS TEXT) = ''".to_owned());
+    let workflow_id = env.workflow(SourcePlatform::Postgresql);
+    let payloads = extract_payloads(&env, workflow_id, &plan);
+    let task = env.push_with_lease(workflow_id, "extract", &payloads, Duration::from_secs(3))[0];
+    let mut worker = RunningWorker::start(
+        env.worker_config(1, POSTGRES_SOURCE),
+        env.params.clone(),
+        env.options(),
+    );
+    wait_until(&mut worker, WAIT, "the extract to start", || {
+        env.task(task).status == "executing"
+    });
+    // Another consumer "wins" the task, as after an expiry and a new claim.
+    env.session
+        .execute(
+            &format!(
+                "UPDATE {}.DATA_MIGRATION.TASK_QUEUE SET CLAIM_TOKEN = 'someone-else', LEASE_OWNER = 'someone-else' WHERE ID = {task}",
+                env.database.name
+            ),
+            &[],
+        )
+        .expect("take the lease");
+    // Longer than the extraction (4.5 s): the old holder must not report anything.
+    std::thread::sleep(Duration::from_secs(8));
+    worker.stop();
+    let row = env.task(task);
+    assert_eq!(row.status, "executing", "{row:?}");
+    assert_eq!(row.lease_owner.as_deref(), Some("someone-else"));
+    assert!(row.result.is_none(), "{row:?}");
+    assert_eq!(row.failures, 0, "{row:?}");
 }
 
 #[test]
