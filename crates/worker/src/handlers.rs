@@ -295,6 +295,29 @@ mod tests {
     }
 
     #[test]
+    fn failure_messages_are_pinned() {
+        let analyze_for_postgres = serde_json::json!({
+            "workflowId": 1,
+            "tableIndex": 0,
+            "sourcePlatform": "postgresql",
+            "table": {
+                "source": {"databaseName": "d", "schemaName": "s", "tableName": "t"},
+                "target": {"databaseName": "D", "schemaName": "S", "tableName": "T"},
+                "columnNamesToPartitionBy": ["id"]
+            }
+        });
+        let messages = [
+            run("vacuum", serde_json::json!({})),
+            run("plan", serde_json::json!({})),
+            run("analyze", serde_json::json!([])),
+            run("analyze", analyze_for_postgres),
+        ]
+        .map(|f| f.failure.message)
+        .join("\n");
+        insta::assert_snapshot!(messages);
+    }
+
+    #[test]
     fn a_task_for_another_platform_is_refused() {
         let payload = serde_json::json!({
             "workflowId": 1,

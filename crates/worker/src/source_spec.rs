@@ -271,4 +271,26 @@ mod tests {
         let err = spec(toml, &[]).unwrap_err().to_string();
         assert!(err.contains("extraction_path = \"odbc\""), "{err}");
     }
+
+    #[test]
+    fn error_messages_are_pinned() {
+        let missing_env = r#"
+            [connections.source.sqlserver]
+            username = "u"
+            password_env = "MSSQL_PASSWORD"
+            database = "shop"
+            host = "db"
+        "#;
+        let tls = r#"
+            [connections.source.postgresql]
+            username = "u"
+            database = "shop"
+            host = "db"
+            ssl_mode = "verify-full"
+        "#;
+        let messages = [spec(missing_env, &[]), spec(tls, &[])]
+            .map(|r| r.unwrap_err().to_string())
+            .join("\n");
+        insta::assert_snapshot!(messages);
+    }
 }

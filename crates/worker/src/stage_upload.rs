@@ -140,4 +140,10 @@ mod tests {
             "{message}"
         );
     }
+
+    #[test]
+    fn refusal_message_is_pinned() {
+        let err = checked_table_folder("@OTHER.PUBLIC.STAGE/x", &names()).unwrap_err();
+        insta::assert_snapshot!(err.to_string());
+    }
 }

@@ -613,6 +613,28 @@ mod tests {
     }
 
     #[test]
+    fn error_messages_are_pinned() {
+        let messages = [
+            AnalyzeError::TableNotFound {
+                table: "shop.public.orders".into(),
+            },
+            AnalyzeError::Catalog {
+                table: "shop.public.orders".into(),
+                query: "columns",
+                message: "connection reset".into(),
+                retryable: true,
+            },
+            AnalyzeError::UnsupportedStrategy {
+                table: "dev.public.events".into(),
+                strategy: "unload",
+            },
+        ]
+        .map(|e| format!("{e} (retryable: {})", e.is_retryable()))
+        .join("\n");
+        insta::assert_snapshot!(messages);
+    }
+
+    #[test]
     fn missing_table_is_terminal_and_named() {
         let err = AnalyzeError::TableNotFound {
             table: "db.public.nope".into(),
