@@ -47,7 +47,13 @@ SELECT
     t.value:index::BIGINT,
     :now,
     :now
-FROM TABLE(FLATTEN(INPUT => PARSE_JSON(:tasks))) t;
+FROM TABLE(FLATTEN(INPUT => PARSE_JSON(:tasks))) t
+-- idempotent for this call's token: a retry of the operation inserts nothing twice
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM {{migration}}.TASK_QUEUE q
+    WHERE q.PUSH_TOKEN = :op_token
+);
 
 -- @step insert_edges
 INSERT INTO {{migration}}.TASK_DEPENDENCY (WORKFLOW_ID, PREDECESSOR_ID, SUCCESSOR_ID)
@@ -58,7 +64,13 @@ JOIN {{migration}}.TASK_QUEUE p
    AND p.PUSH_INDEX = e.value:predecessor_index::BIGINT
 JOIN {{migration}}.TASK_QUEUE s
     ON s.PUSH_TOKEN = :op_token
-   AND s.PUSH_INDEX = e.value:successor_index::BIGINT;
+   AND s.PUSH_INDEX = e.value:successor_index::BIGINT
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM {{migration}}.TASK_DEPENDENCY x
+    WHERE x.PREDECESSOR_ID = p.ID
+      AND x.SUCCESSOR_ID = s.ID
+);
 
 -- @result
 SELECT PUSH_INDEX, ID, STATUS

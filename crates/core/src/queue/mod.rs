@@ -104,7 +104,10 @@ impl QueueError {
 }
 
 /// Attempts of one direct-transport transaction that hit a retryable error (a write
-/// conflict or lock wait timeout between concurrent claimers, a dropped connection).
+/// conflict or lock wait timeout between concurrent claimers, a dropped connection). A retry
+/// reuses the same values (operation token, now), and every operation's statements are
+/// idempotent for them, so a retry is safe even when the caller's own transaction was joined
+/// and only the failed statement was rolled back.
 pub const DIRECT_ATTEMPTS: u32 = 5;
 
 /// The task queue, bound to one set of metadata names and one transport.
