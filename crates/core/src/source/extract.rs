@@ -132,26 +132,26 @@ pub struct ExtractOutcome {
 pub enum ExtractError {
     #[error("cannot connect to {target}: {message}; check that the source is running and reachable (will be retried)")]
     Unreachable { target: String, message: String },
-    #[error("source {target} refused the login: {message}; fix the credentials in the worker configuration")]
+    #[error("source {target} refused the session: {message}; fix host, database, user or password in the worker configuration (will not be retried)")]
     Authentication { target: String, message: String },
-    #[error("odbc driver `{driver}` is not installed: {message}; install it or fix `driver_name` in the worker configuration")]
+    #[error("odbc driver `{driver}` is not installed: {message}; install it or fix `driver_name` in the worker configuration (will not be retried)")]
     MissingDriver { driver: String, message: String },
-    #[error("table `{table}` does not exist on the source: {message}")]
+    #[error("table `{table}` does not exist on the source: {message}; check the table names of the workflow (will not be retried)")]
     MissingTable { table: String, message: String },
-    #[error("column `{column}` of table `{table}` has source type `{source_type}`, which extraction does not support; cast it in a view or map it with `columnTypeMappings`")]
+    #[error("column `{column}` of table `{table}` has source type `{source_type}`, which extraction does not support; cast it in a view or map it with `columnTypeMappings` (will not be retried)")]
     UnsupportedType {
         table: String,
         column: String,
         source_type: String,
     },
-    #[error("column `{column}` of table `{table}`: {message}")]
+    #[error("column `{column}` of table `{table}`: {message} (will not be retried)")]
     ValueNotRepresentable {
         table: String,
         column: String,
         message: String,
     },
     #[error(
-        "column `{column}` of table `{table}` holds a value{} longer than its fetch buffer (at most {limit} bytes, less where the driver declares the column shorter); raise `max_text_bytes` or fetch row by row",
+        "column `{column}` of table `{table}` holds a value{} longer than its fetch buffer (at most {limit} bytes, less where the driver declares the column shorter); raise `max_text_bytes` or fetch row by row (will not be retried)",
         length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
     )]
     ValueTooLong {
@@ -180,9 +180,9 @@ pub enum ExtractError {
         message: String,
         retryable: bool,
     },
-    #[error("invalid extraction request for table `{table}`: {message}")]
+    #[error("invalid extraction request for table `{table}`: {message} (will not be retried)")]
     InvalidRequest { table: String, message: String },
-    #[error("invalid source configuration: {message}")]
+    #[error("invalid source configuration: {message}; fix the worker configuration (will not be retried)")]
     Configuration { message: String },
     #[error("extraction of table `{table}` was cancelled (will be retried)")]
     Cancelled { table: String },
@@ -192,7 +192,7 @@ fn retry_hint(retryable: bool) -> &'static str {
     if retryable {
         " (will be retried)"
     } else {
-        ""
+        " (will not be retried)"
     }
 }
 
@@ -802,6 +802,78 @@ mod tests {
             }
             other => panic!("sqlite goes through odbc: {other:?}"),
         }
+    }
+
+    #[test]
+    fn error_messages_name_the_offender_and_the_retry() {
+        let t = || "sales.public.orders".to_string();
+        let c = || "amount".to_string();
+        let errors = [
+            ExtractError::Unreachable {
+                target: "postgresql://db:5432/sales".into(),
+                message: "connection refused".into(),
+            },
+            ExtractError::Authentication {
+                target: "postgresql://db:5432/sales".into(),
+                message: "password authentication failed".into(),
+            },
+            ExtractError::MissingDriver {
+                driver: "PostgreSQL Unicode".into(),
+                message: "can't open lib".into(),
+            },
+            ExtractError::MissingTable {
+                table: t(),
+                message: "relation does not exist".into(),
+            },
+            ExtractError::UnsupportedType {
+                table: t(),
+                column: c(),
+                source_type: "interval (read as Arrow Utf8)".into(),
+            },
+            ExtractError::ValueNotRepresentable {
+                table: t(),
+                column: c(),
+                message: "numeric NaN cannot be stored in a NUMBER column".into(),
+            },
+            ExtractError::ValueTooLong {
+                table: t(),
+                column: c(),
+                limit: 1024,
+                length: Some(5000),
+            },
+            ExtractError::Query {
+                table: t(),
+                message: "deadlock detected".into(),
+                retryable: true,
+            },
+            ExtractError::Read {
+                table: t(),
+                message: "tuple has 3 fields, expected 2".into(),
+                retryable: false,
+            },
+            ExtractError::Write {
+                path: PathBuf::from("/tmp/x/data_00000.parquet"),
+                message: "no space left on device".into(),
+            },
+            ExtractError::Upload {
+                file: "data_00000.parquet".into(),
+                message: "PUT failed".into(),
+                retryable: true,
+            },
+            ExtractError::InvalidRequest {
+                table: t(),
+                message: "the query returns 3 columns but the schema has 2".into(),
+            },
+            ExtractError::Configuration {
+                message: "environment variable `PGPW` is not set".into(),
+            },
+            ExtractError::Cancelled { table: t() },
+        ];
+        let rendered: Vec<String> = errors
+            .iter()
+            .map(|e| format!("retryable={} {e}", e.is_retryable()))
+            .collect();
+        insta::assert_snapshot!(rendered.join("\n"));
     }
 
     #[test]
