@@ -24,6 +24,9 @@ from typing import Any
 
 import duckdb
 import snowflake.connector.errors
+import sqlglot
+import sqlglot.errors
+from fakesnow import info_schema
 from fakesnow.cursor import FakeSnowflakeCursor
 
 BEGIN_RE = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.IGNORECASE)
@@ -90,6 +93,18 @@ def _log_of(cursor: FakeSnowflakeCursor) -> TransactionLog:
     return log
 
 
+def _others_open(cursor: FakeSnowflakeCursor) -> bool:
+    """Whether a session other than this cursor's has an explicit transaction open."""
+    import fakesnow.server  # noqa: PLC0415 (the live sessions)
+
+    own = cursor._conn  # noqa: SLF001
+    for conn in list(fakesnow.server.sessions.values()):
+        log = getattr(conn, "_sfemu_transaction", None)
+        if conn is not own and log is not None and log.open:
+            return True
+    return False
+
+
 def is_conflict(error: BaseException) -> bool:
     text = str(error)
     return isinstance(error, duckdb.TransactionException) and "onflict" in text
@@ -122,11 +137,93 @@ def _as_sql_error(error: Exception) -> snowflake.connector.errors.ProgrammingErr
     )
 
 
+LEADING_COMMENTS_RE = re.compile(r"^(\s*(--[^\n]*(\n|$)|/\*.*?\*/))*\s*", re.DOTALL)
+LOCKING_DML_RE = re.compile(r"^(UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+# Table locks, as Snowflake takes them: UPDATE, DELETE and MERGE lock their target table until
+# the transaction ends (an autocommit statement: until it finishes); another session's
+# UPDATE/DELETE/MERGE of that table waits. INSERT and COPY take no lock. DuckDB has no locks
+# at all (a second MERGE would insert a duplicate and the first COMMIT fail), so the layer
+# keeps them. Guarded by _statement_finished.
+_table_locks: dict[tuple[str, str, str], Any] = {}
+
+
+def locked_table(command: str, database: str | None, schema: str | None) -> tuple[str, str, str] | None:
+    """The table an UPDATE, DELETE or MERGE writes, fully qualified and upper case."""
+    body = LEADING_COMMENTS_RE.sub("", command, count=1)
+    if not LOCKING_DML_RE.match(body):
+        return None
+    try:
+        expression = sqlglot.parse_one(body, read="snowflake")
+    except sqlglot.errors.ParseError:
+        return None
+    table = expression.this
+    if not isinstance(table, sqlglot.exp.Table):
+        return None
+    return (
+        (table.catalog or database or "").upper(),
+        (table.db or schema or "").upper(),
+        table.name.upper(),
+    )
+
+
+def _alive(conn: Any) -> bool:
+    import fakesnow.server  # noqa: PLC0415 (the live sessions)
+
+    return any(live is conn for live in list(fakesnow.server.sessions.values()))
+
+
+def _acquire(conn: Any, table: tuple[str, str, str], command: str, deadline: float) -> None:
+    """Waits until no other live session holds `table`, then holds it for `conn`."""
+    with _statement_finished:
+        while True:
+            owner = _table_locks.get(table)
+            if owner is None or owner is conn or not _alive(owner):
+                _table_locks[table] = conn
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _lock_error(command, f"table {'.'.join(table)} stayed locked for {lock_timeout_seconds():g}s")
+            _statement_finished.wait(timeout=min(remaining, 0.2))
+
+
+def _release_all(conn: Any) -> None:
+    with _statement_finished:
+        for table in [t for t, owner in _table_locks.items() if owner is conn]:
+            del _table_locks[table]
+        _statement_finished.notify_all()
+
+
+# The connection whose statement this thread is running (set for server statements only).
+_current = threading.local()
+
+
+def _outside_transaction(make_sql: Any) -> Any:
+    """fakesnow records table metadata (comments, VARCHAR lengths) in the `_fs_global`
+    database with the statement's own connection. Inside BEGIN … COMMIT that is a second
+    database written by one transaction, which DuckDB refuses, so CREATE TABLE and MERGE (which
+    creates a work table) fail in transactions. Write the metadata in a transaction of its own
+    instead (as fakesnow already does for file formats) and hand fakesnow a no-op."""
+
+    def run_separately(*args: Any, **kwargs: Any) -> str:
+        sql = make_sql(*args, **kwargs)
+        conn = getattr(_current, "conn", None)
+        if conn is None:
+            return sql
+        with conn._duck_conn.cursor() as metadata:  # noqa: SLF001
+            metadata.execute(sql)
+        return "SELECT 1"
+
+    return run_separately
+
+
 def install() -> None:
     """Wraps FakeSnowflakeCursor.execute for statements that arrive through the server."""
     original = FakeSnowflakeCursor.execute
     if getattr(original, "_sfemu", False):
         return
+    info_schema.insert_table_comment_sql = _outside_transaction(info_schema.insert_table_comment_sql)
+    info_schema.insert_text_lengths_sql = _outside_transaction(info_schema.insert_text_lengths_sql)
 
     def replay(cursor: FakeSnowflakeCursor, log: TransactionLog) -> None:
         for entry in log.statements:
@@ -137,26 +234,49 @@ def install() -> None:
     def execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         if not kwargs.get("server"):
             return original(self, command, *args, **kwargs)
+        _current.conn = self._conn  # noqa: SLF001
         try:
             return execute_waiting(self, command, *args, **kwargs)
         finally:
-            # Only the end of a transaction (or an autocommit statement) releases "locks".
+            _current.conn = None
+            # Only the end of a transaction (or an autocommit statement) releases locks.
             if END_RE.match(command) or not _log_of(self).open:
+                _release_all(self._conn)  # noqa: SLF001
                 _notify_finished()
+
+    def restore(cursor: FakeSnowflakeCursor, log: TransactionLog) -> None:
+        """After a failed statement DuckDB has aborted the whole transaction, where Snowflake
+        only undoes the statement: roll back and replay the transaction's earlier work."""
+        _rollback_quietly(cursor)
+        if not log.open:
+            return
+        try:
+            replay(cursor._conn.cursor(), log)  # noqa: SLF001
+        except Exception as error:  # noqa: BLE001 (any failure leaves the transaction unusable)
+            _rollback_quietly(cursor)
+            log.aborted = f"the emulator could not restore the transaction after a failed statement ({error})"
 
     def execute_waiting(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         log = _log_of(self)
         if log.aborted is not None:
+            why = log.aborted
             if END_RE.match(command):
                 log.aborted = None
                 log.statements.clear()
                 _rollback_quietly(self)
-                return original(self, "ROLLBACK", server=True)
-            raise _lock_error(command, log.aborted + "; the transaction was rolled back, run ROLLBACK")
+                if ROLLBACK_RE.match(command):
+                    return original(self, "ROLLBACK", server=True)
+                raise _lock_error(command, why + "; the transaction was rolled back, nothing was committed")
+            raise _lock_error(command, why + "; the transaction was rolled back, run ROLLBACK")
 
         deadline = time.monotonic() + lock_timeout_seconds()
+        conn = self._conn  # noqa: SLF001
+        if table := locked_table(command, conn.database, conn.schema):
+            # Nothing ran yet: a lock wait timeout leaves the transaction as it was.
+            _acquire(conn, table, command, deadline)
         delay = 0.01
         needs_replay = False
+        duplicate_retried = False
         while True:
             seen = _ends_seen()
             try:
@@ -171,19 +291,31 @@ def install() -> None:
                 raise _lock_error(command, log.aborted) from None
             except duckdb.TransactionException as error:
                 if not is_conflict(error):
+                    restore(self, log)
                     raise _as_sql_error(error) from error
-                _rollback_quietly(self)
-                needs_replay = log.open
-                if time.monotonic() > deadline:
-                    if log.open:
-                        log.aborted = "the transaction lost a write-write conflict"
-                    raise _lock_error(command, f"waited {lock_timeout_seconds():g}s") from None
-                _wait_for_release(seen, delay)
-                delay = min(delay * 2, 0.2)
+            except duckdb.ConstraintException as error:
+                # Two transactions inserting the same key: Snowflake would have made the second
+                # wait for the first (MERGE and UPDATE lock), then re-evaluate. Wait while
+                # another transaction is open; once none is, re-evaluate once, then report.
+                if "Duplicate key" not in str(error) or (duplicate_retried and not _others_open(self)):
+                    restore(self, log)
+                    raise _as_sql_error(error) from error
+                duplicate_retried = duplicate_retried or not _others_open(self)
             except (snowflake.connector.errors.Error, NotImplementedError):
+                restore(self, log)
                 raise
             except duckdb.Error as error:
+                restore(self, log)
                 raise _as_sql_error(error) from error
+            # A conflict: wait for another transaction to end, then run again.
+            _rollback_quietly(self)
+            needs_replay = log.open
+            if time.monotonic() > deadline:
+                if log.open:
+                    log.aborted = "the transaction lost a write-write conflict"
+                raise _lock_error(command, f"waited {lock_timeout_seconds():g}s")
+            _wait_for_release(seen, delay)
+            delay = min(delay * 2, 0.2)
 
         _record(log, command, kwargs.get("binding_params"), self)
         return self

@@ -92,6 +92,16 @@ class StatementsTest(unittest.TestCase):
         for sql in ["COMMIT", "rollback"]:
             self.assertTrue(statements.END_RE.match(sql), sql)
 
+    def test_locked_table_is_the_dml_target_fully_qualified(self) -> None:
+        self.assertEqual(statements.locked_table("UPDATE T SET A = 1", "db", "s"), ("DB", "S", "T"))
+        self.assertEqual(
+            statements.locked_table("-- why\nMERGE INTO X.Y.Z t USING S s ON t.A = s.A WHEN MATCHED THEN DELETE", "D", "P"),
+            ("X", "Y", "Z"),
+        )
+        self.assertEqual(statements.locked_table("DELETE FROM S2.T2", "D", "P"), ("D", "S2", "T2"))
+        self.assertIsNone(statements.locked_table("INSERT INTO T VALUES (1)", "D", "P"))
+        self.assertIsNone(statements.locked_table("SELECT * FROM T", "D", "P"))
+
     def test_lock_error_is_snowflakes_lock_timeout(self) -> None:
         error = statements._lock_error("UPDATE T SET A = 1\nWHERE B = 2", "waited 60s")  # noqa: SLF001
         self.assertEqual(error.errno, statements.LOCK_TIMEOUT_CODE)

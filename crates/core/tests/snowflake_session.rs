@@ -661,5 +661,64 @@ fn driver_is_found_without_an_explicit_path() {
     let mut params = params_for(&database);
     params.driver_path = None;
     let mut session = Session::connect(&params).expect("the driver is found automatically");
-    assert_eq!(session.query_rows("SELECT 1", &[]).expect("query"), vec![vec![text("1")]]);
+    assert_eq!(
+        session.query_rows("SELECT 1", &[]).expect("query"),
+        vec![vec![text("1")]]
+    );
+}
+
+#[test]
+fn a_failed_statement_leaves_the_transaction_open() {
+    // As in Snowflake: the failed statement is undone, the transaction's earlier work stays.
+    let (_database, mut session) = open("stmtfail");
+    session
+        .execute("CREATE TABLE KEPT (ID INTEGER)", &[])
+        .expect("create");
+    session.execute("BEGIN", &[]).expect("begin");
+    session
+        .execute("INSERT INTO KEPT VALUES (1)", &[])
+        .expect("first insert");
+    session
+        .execute("INSERT INTO NO_SUCH_TABLE VALUES (1)", &[])
+        .expect_err("unknown table");
+    session
+        .execute("INSERT INTO KEPT VALUES (2)", &[])
+        .expect("the transaction goes on");
+    session.execute("COMMIT", &[]).expect("commit");
+    assert_eq!(count(&mut session, "KEPT"), "2");
+}
+
+#[test]
+fn concurrent_merges_of_the_same_key_create_one_row() {
+    const MERGE: &str =
+        "MERGE INTO LOCKS l USING (SELECT 'deploy' AS NAME, ? AS OWNER) s ON l.NAME = s.NAME \
+                         WHEN MATCHED THEN UPDATE SET OWNER = s.OWNER \
+                         WHEN NOT MATCHED THEN INSERT (NAME, OWNER) VALUES (s.NAME, s.OWNER)";
+    let (database, mut first) = open("merge");
+    first
+        .execute(
+            "CREATE TABLE LOCKS (NAME VARCHAR PRIMARY KEY, OWNER VARCHAR)",
+            &[],
+        )
+        .expect("create");
+    let mut second = Session::connect(&params_for(&database)).expect("second session");
+    first.execute("BEGIN", &[]).expect("begin");
+    first
+        .execute(MERGE, &[SqlValue::from("first")])
+        .expect("first merge inserts");
+    let waiter = std::thread::spawn(move || second.execute(MERGE, &[SqlValue::from("second")]));
+    std::thread::sleep(Duration::from_millis(800));
+    if waiter.is_finished() {
+        let early = waiter.join().expect("waiter thread");
+        panic!("the second MERGE should wait for the first transaction, but answered {early:?}");
+    }
+    first.execute("COMMIT", &[]).expect("commit");
+    waiter
+        .join()
+        .expect("waiter thread")
+        .expect("the second MERGE updates after the wait");
+    let rows = first
+        .query_rows("SELECT NAME, OWNER FROM LOCKS", &[])
+        .expect("read");
+    assert_eq!(rows, vec![vec![text("deploy"), text("second")]]);
 }
