@@ -182,6 +182,8 @@ pub async fn run_loop(
                 table_id = task.table_id,
                 partition_id = task.partition_id,
                 attempt = task.attempt,
+                table = tracing::field::Empty,
+                partition = tracing::field::Empty,
             );
             tasks.spawn(
                 run_task(

@@ -15,7 +15,6 @@ use config_schema::SourcePlatform;
 use migration_core::metadata::MetadataNames;
 use migration_core::plan::TablePlan;
 use migration_core::queue::{ClaimedTask, TaskFailure};
-use migration_core::snowflake::{ConnectParams, Session};
 use migration_core::source::analyze::{analyze_table, plan_request, AnalyzeError};
 use migration_core::source::catalog::TableRef;
 use migration_core::source::dialect::{Dialect, ExtractionRequest};
@@ -27,7 +26,7 @@ use migration_core::workflow::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::stage_upload::{checked_table_folder, StageUploader};
+use crate::stage_upload::{checked_table_folder, SessionPool, StageUploader};
 
 /// Everything a handler needs besides the task: the source, Snowflake for PUT, and where local
 /// files go.
@@ -35,7 +34,8 @@ use crate::stage_upload::{checked_table_folder, StageUploader};
 pub struct TaskContext {
     pub platform: SourcePlatform,
     pub source: SourceSpec,
-    pub snowflake: ConnectParams,
+    /// Sessions for PUT, one per running extraction.
+    pub upload_sessions: Arc<SessionPool>,
     pub names: MetadataNames,
     /// Local folder for Parquet files while they are written and uploaded.
     pub local_dir: PathBuf,
@@ -79,11 +79,20 @@ pub fn execute(
         TaskKind::Analyze => {
             let payload = AnalyzePayload::from_json(&task.payload)
                 .map_err(|error| HandlerFailure::terminal(error.to_string()))?;
+            let source = &payload.table.source;
+            tracing::Span::current().record(
+                "table",
+                TableRef::parse(&source.database_name, &source.schema_name, &source.table_name)
+                    .display_name(),
+            );
             analyze(context, &payload).map(|result| result.to_json())
         }
         TaskKind::Extract => {
             let payload = ExtractPayload::from_json(&task.payload)
                 .map_err(|error| HandlerFailure::terminal(error.to_string()))?;
+            let span = tracing::Span::current();
+            span.record("table", payload.plan.table.display_name());
+            span.record("partition", payload.partition.index);
             extract_partition(context, &payload, task.attempt, cancel).map(|r| r.to_json())
         }
         TaskKind::Plan | TaskKind::Load => Err(HandlerFailure::terminal(format!(
@@ -171,7 +180,7 @@ fn extract_partition(
             ..context.parquet.clone()
         },
     };
-    let session = Session::connect(&context.snowflake).map_err(|error| {
+    let session = context.upload_sessions.take().map_err(|error| {
         failed(
             format!("cannot connect to Snowflake to upload files: {error}"),
             error.is_retryable(),
@@ -237,11 +246,13 @@ mod tests {
                 &|_| Err(std::io::Error::other("no files")),
             )
             .expect("sqlite needs no secrets"),
-            snowflake: ConnectParams::new(
-                "a",
-                "u",
-                migration_core::snowflake::Auth::Password("p".into()),
-            ),
+            upload_sessions: Arc::new(SessionPool::new(
+                migration_core::snowflake::ConnectParams::new(
+                    "a",
+                    "u",
+                    migration_core::snowflake::Auth::Password("p".into()),
+                ),
+            )),
             names: MetadataNames::default(),
             local_dir: std::env::temp_dir(),
             parquet: ParquetOptions::default(),

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::daemon::{run_loop, Control, LoopSettings};
 use crate::handlers::TaskContext;
+use crate::stage_upload::SessionPool;
 
 /// Settings that are not in the TOML (defaults suit production; tests shorten them).
 #[derive(Debug, Clone)]
@@ -133,7 +134,7 @@ pub async fn run_connected(
     let context = Arc::new(TaskContext {
         platform: config.source.platform(),
         source,
-        snowflake,
+        upload_sessions: Arc::new(SessionPool::new(snowflake)),
         names,
         local_dir: options.local_dir.clone(),
         parquet: options.parquet.clone(),

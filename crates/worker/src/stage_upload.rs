@@ -6,9 +6,10 @@
 //! smuggle SQL into the PUT statement.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use migration_core::metadata::MetadataNames;
-use migration_core::snowflake::Session;
+use migration_core::snowflake::{ConnectParams, Session, SnowflakeError};
 use migration_core::source::extract::{UploadError, Uploader};
 
 /// A payload's stage folder that this worker refuses to write to.
@@ -64,6 +65,57 @@ impl StageUploader {
     /// `folder` is an attempt folder ending in `/` (see `workflow::attempt_folder`).
     pub fn new(session: Session, folder: String) -> StageUploader {
         StageUploader { session, folder }
+    }
+
+    /// The session back, for the next partition.
+    pub fn into_session(self) -> Session {
+        self.session
+    }
+}
+
+/// Idle upload sessions, so consecutive partitions do not log in again each time. At most one
+/// session per task slot is ever out, so the pool stays as small as `max_parallel_tasks`.
+#[derive(Debug)]
+pub struct SessionPool {
+    params: ConnectParams,
+    idle: Mutex<Vec<Session>>,
+}
+
+impl SessionPool {
+    pub fn new(params: ConnectParams) -> SessionPool {
+        SessionPool {
+            params,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle session, or a new login.
+    pub fn take(&self) -> Result<Session, SnowflakeError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match idle {
+            Some(session) => Ok(session),
+            None => Session::connect(&self.params),
+        }
+    }
+
+    /// Returns a session that worked; one that failed is dropped (logged out) instead.
+    pub fn give_back(&self, session: Session) {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(session);
+    }
+
+    /// Idle sessions, for tests.
+    pub fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 

@@ -278,8 +278,8 @@ fn profiles_from_row(
     columns: usize,
     table: &str,
 ) -> Result<Vec<NumericProfile>, AnalyzeError> {
-    let width = if columns == 0 { 0 } else { row.len() / columns };
-    if columns == 0 || !(2..=3).contains(&width) || row.len() % columns != 0 {
+    let width = row.len().checked_div(columns).unwrap_or(0);
+    if !(2..=3).contains(&width) || !row.len().is_multiple_of(columns) {
         return Err(unexpected(
             table,
             "numeric profile",
@@ -397,7 +397,7 @@ fn unexpected(table: &str, query: &'static str, message: impl Into<String>) -> A
 
 /// One connection to the source, by the extraction pipeline's connection code.
 enum SourceClient {
-    Postgres(postgres::Client),
+    Postgres(Box<postgres::Client>),
     Odbc {
         connection: Connection<'static>,
         read: OdbcReadOptions,
@@ -408,7 +408,7 @@ impl SourceClient {
     fn connect(source: &SourceSpec) -> Result<SourceClient, AnalyzeError> {
         Ok(match source {
             SourceSpec::PostgresNative { params, .. } => {
-                SourceClient::Postgres(postgres_native::connect(params)?)
+                SourceClient::Postgres(Box::new(postgres_native::connect(params)?))
             }
             SourceSpec::Odbc {
                 connection_string,
@@ -445,7 +445,7 @@ impl SourceClient {
         match self {
             SourceClient::Postgres(mut client) => {
                 let mut reader =
-                    postgres_native::PgCopyReader::start(&mut client, sql, schema, table)?;
+                    postgres_native::PgCopyReader::start(client.as_mut(), sql, schema, table)?;
                 while let Some(batch) = reader.next_batch()? {
                     batches.push(batch);
                 }
