@@ -31,12 +31,22 @@ pub enum SourceConfigError {
         #[source]
         source: SecretError,
     },
+    #[error("[connections.source.sqlite] database file `{path}` does not exist: fix `database` (the worker never creates a source database)")]
+    SqliteMissing { path: std::path::PathBuf },
     #[error("[connections.source.postgresql] ssl_mode = \"{ssl_mode}\" needs TLS, which the native extraction path does not speak: set extraction_path = \"odbc\" or use ssl_mode = \"disable\" or \"prefer\"")]
     NativeWithoutTls { ssl_mode: String },
 }
 
-/// Builds the source connection, reading secrets from the real environment and files.
+/// Builds the source connection, reading secrets from the real environment and files. A SQLite
+/// database file must exist: the SQLite ODBC driver would silently create an empty one.
 pub fn source_spec(source: &SourceConnection) -> Result<SourceSpec, SourceConfigError> {
+    if let SourceConnection::Sqlite(c) = source {
+        if !c.database.is_file() {
+            return Err(SourceConfigError::SqliteMissing {
+                path: c.database.clone(),
+            });
+        }
+    }
     source_spec_with(source, &|name| std::env::var(name).ok(), &|path| {
         std::fs::read_to_string(path)
     })
@@ -257,6 +267,22 @@ mod tests {
         };
         assert_eq!(connection_string.get("Database"), Some("/data/demo.db"));
         assert_eq!(read.fetch, OdbcFetch::RowByRow);
+    }
+
+    #[test]
+    fn a_missing_sqlite_file_is_refused_rather_than_created() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("absent.db");
+        let config = parse_worker_config(&format!(
+            "[connections.source.sqlite]\ndatabase = \"{}\"\n",
+            path.display()
+        ))
+        .expect("valid TOML");
+        let err = source_spec(&config.source).unwrap_err().to_string();
+        assert!(err.contains("absent.db"), "{err}");
+        assert!(!path.exists(), "nothing was created");
+        std::fs::write(&path, b"").expect("create the file");
+        assert!(source_spec(&config.source).is_ok());
     }
 
     #[test]
