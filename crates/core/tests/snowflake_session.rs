@@ -722,3 +722,27 @@ fn concurrent_merges_of_the_same_key_create_one_row() {
         .expect("read");
     assert_eq!(rows, vec![vec![text("deploy"), text("second")]]);
 }
+
+#[test]
+fn an_expired_session_inside_a_transaction_is_not_replaced_silently() {
+    // Logging in again would lose the transaction's work without a word: report instead.
+    let (database, mut session) = open("expirytx");
+    session
+        .execute("CREATE TABLE TXW (ID INTEGER)", &[])
+        .expect("create");
+    session.execute("BEGIN", &[]).expect("begin");
+    session
+        .execute("INSERT INTO TXW VALUES (1)", &[])
+        .expect("insert");
+    Emulator::start().expire_sessions(&database.name);
+    let error = session
+        .execute("INSERT INTO TXW VALUES (2)", &[])
+        .expect_err("the session and its transaction are gone");
+    assert_eq!(error.kind(), ErrorKind::SessionExpired, "{error:?}");
+    assert!(error.is_retryable());
+    // The ROLLBACK that ends the lost transaction logs in again; nothing was committed.
+    session
+        .execute("ROLLBACK", &[])
+        .expect("rollback on a new session");
+    assert_eq!(count(&mut session, "TXW"), "0");
+}

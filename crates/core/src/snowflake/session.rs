@@ -104,11 +104,11 @@ impl Session {
             return body(self);
         }
         self.execute("BEGIN", &[])?;
-        self.in_transaction = true;
         let result = body(self).and_then(|value| {
             self.execute("COMMIT", &[])?;
             Ok(value)
         });
+        // Whatever happened, this session no longer runs that transaction.
         self.in_transaction = false;
         if result.is_err() {
             if let Err(error) = self.execute("ROLLBACK", &[]) {
@@ -184,10 +184,30 @@ impl Session {
         sql: &str,
         call: impl Fn(&mut AdbcConnection) -> Result<T, AdbcFailure>,
     ) -> Result<T, SnowflakeError> {
+        let result = self.run_once_or_relogin(sql, call);
+        if result.is_ok() {
+            // A BEGIN or COMMIT sent as plain SQL counts like one from `transaction`.
+            match leading_keyword(sql).as_str() {
+                "BEGIN" | "START" => self.in_transaction = true,
+                "COMMIT" | "ROLLBACK" => self.in_transaction = false,
+                _ => {}
+            }
+        }
+        result
+    }
+
+    fn run_once_or_relogin<T>(
+        &mut self,
+        sql: &str,
+        call: impl Fn(&mut AdbcConnection) -> Result<T, AdbcFailure>,
+    ) -> Result<T, SnowflakeError> {
         match call(&mut self.connection) {
             Ok(value) => Ok(value),
+            // Inside a transaction a new session would silently lose its work, so the error is
+            // reported; only the ROLLBACK that ends such a transaction may log in again.
             Err(AdbcFailure::Driver(failure))
-                if classify(&failure) == ErrorKind::SessionExpired && !self.in_transaction =>
+                if classify(&failure) == ErrorKind::SessionExpired
+                    && (!self.in_transaction || leading_keyword(sql) == "ROLLBACK") =>
             {
                 tracing::warn!(account = %self.params.account, "snowflake session expired; logging in again");
                 self.connection = AdbcConnection::open(&self.params)?;
