@@ -173,6 +173,18 @@ pub async fn run_loop(
             break;
         }
         let empty = claimed.is_empty();
+        let mut claimed = claimed;
+        if claimed.len() > permits.len() {
+            // More than asked for (a queue bug): never hold a task without a slot to run it.
+            let extra = claimed.split_off(permits.len());
+            tracing::warn!(
+                extra = extra.len(),
+                "the queue returned more tasks than asked for"
+            );
+            control
+                .release(extra.iter().map(|t| t.lease.clone()).collect())
+                .await;
+        }
         for (task, permit) in claimed.into_iter().zip(permits.drain(..)) {
             let span = tracing::info_span!(
                 "task",
