@@ -214,3 +214,51 @@ fn deploy_print_needs_no_connection() {
         "procedures are part of the script"
     );
 }
+
+#[test]
+fn the_daemon_deploys_and_stops_cleanly_on_sigterm() {
+    let cli = Cli::new("orch_cli_sigterm");
+    let binary = assert_cmd::cargo::cargo_bin("orchestrator");
+    let mut child = std::process::Command::new(binary)
+        .env("SNOWFLAKE_HOME", cli.home.path())
+        .env("SNOWFLAKE_CONNECTION_NAME", "emulator")
+        .env(
+            "CUSTOM_SNOWFLAKE_DATABASE_FOR_METADATA",
+            &cli.env.database.name,
+        )
+        .env("DATA_MIGRATION_QUEUE_TRANSPORT", "direct")
+        .env("DATA_MIGRATION_ORCHESTRATOR_POLL_INTERVAL_MS", "100")
+        .env("ADBC_SNOWFLAKE_DRIVER", &cli.env.database.driver_path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let mut session = cli.env.session();
+    support::wait_for(
+        "the daemon to deploy the metadata",
+        std::time::Duration::from_secs(60),
+        || {
+            session
+                .query_rows(
+                    &format!("SELECT COUNT(*) FROM {}", cli.env.object("TASK_QUEUE")),
+                    &[],
+                )
+                .ok()
+        },
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("send SIGTERM");
+    assert!(status.success());
+    let exit = support::wait_for(
+        "the daemon to exit",
+        std::time::Duration::from_secs(30),
+        || child.try_wait().expect("wait for the daemon"),
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read stderr");
+    assert!(exit.success(), "exit {exit:?}; log:\n{stderr}");
+    assert!(stderr.contains("orchestrator stopped"), "{stderr}");
+}

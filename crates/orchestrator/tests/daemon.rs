@@ -529,3 +529,66 @@ fn failed_extracts_and_short_loads_fail_their_partitions_and_a_repeated_plan_pus
         text("2")
     );
 }
+
+#[test]
+fn the_daemon_claims_only_workflows_whose_affinity_matches() {
+    let env = Env::fresh("orch_affinity");
+    let mut ids = Vec::new();
+    for (name, affinity) in [
+        ("EAST", Some("eastus")),
+        ("WEST", Some("west")),
+        ("ANY", None),
+    ] {
+        let document = serde_json::json!({
+            "tables": [{
+                "source": {"databaseName": "main", "schemaName": "main", "tableName": "orders"},
+                "target": {"databaseName": env.database.name, "schemaName": "TGT", "tableName": name},
+                "columnNamesToPartitionBy": ["id"]
+            }]
+        });
+        let workflow =
+            parse_workflow_value(&document, Some(SourcePlatform::Sqlite)).expect("valid");
+        let mut row =
+            migration_workflow(name, SourcePlatform::Sqlite, &workflow, None).expect("row");
+        row.affinity = affinity.map(str::to_owned);
+        let target = Target {
+            params: env.params(),
+            names: env.names.clone(),
+            transport: migration_core::queue::Transport::Direct,
+        };
+        ids.push(create_workflow(&target, &row).expect("create"));
+    }
+
+    let mut config = env.daemon_config();
+    config.affinity = Some("east*".to_owned());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let shutdown = CancellationToken::new();
+    let handle = runtime.spawn(orchestrator::run(config, shutdown.clone()));
+    let mut session = env.session();
+    wait_for("EAST and ANY to be claimed", WAIT, || {
+        let executing = [ids[0], ids[2]]
+            .iter()
+            .all(|&id| workflow_status(&env, &mut session, id).as_deref() == Some("executing"));
+        executing.then_some(())
+    });
+    // A few more rounds, then WEST must still be waiting for an orchestrator of its own.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(workflow_status(&env, &mut session, ids[1]), text("pending"));
+    let analyze_affinities = rows(
+        &mut session,
+        &format!(
+            "SELECT q.AFFINITY FROM {} q WHERE q.KIND = 'analyze' ORDER BY q.WORKFLOW_ID",
+            env.object("TASK_QUEUE")
+        ),
+    );
+    assert_eq!(
+        analyze_affinities,
+        vec![vec![text("eastus")], vec![None]],
+        "tasks inherit the workflow's affinity"
+    );
+    shutdown.cancel();
+    runtime
+        .block_on(handle)
+        .expect("no panic")
+        .expect("clean stop");
+}
