@@ -65,6 +65,13 @@ def lock_timeout_seconds() -> float:
     return float(os.environ.get("SFEMU_LOCK_TIMEOUT_SECONDS", "60"))
 
 
+def abandoned_after_seconds() -> float:
+    """An open transaction idle this long belongs to a client that died (killed in tests):
+    it is rolled back so its locks do not block everyone. Snowflake waits far longer (until
+    the session expires); tests cannot."""
+    return float(os.environ.get("SFEMU_ABANDONED_TRANSACTION_SECONDS", "30"))
+
+
 @dataclass
 class Logged:
     command: str
@@ -78,6 +85,10 @@ class TransactionLog:
 
     statements: list[Logged] = field(default_factory=list)
     aborted: str | None = None
+    # When the session's last statement finished (monotonic seconds).
+    last_active: float = field(default_factory=time.monotonic)
+    # Held while one of the session's statements runs, so the reaper never touches a busy one.
+    busy: threading.RLock = field(default_factory=threading.RLock)
 
     @property
     def open(self) -> bool:
@@ -121,6 +132,15 @@ def _lock_error(command: str, why: str) -> snowflake.connector.errors.Programmin
     first = command.strip().splitlines()[0][:200] if command.strip() else command
     return snowflake.connector.errors.ProgrammingError(
         msg=f"Statement '{first}' was aborted because of a lock wait timeout: {why} (emulated by sfemu)",
+        errno=LOCK_TIMEOUT_CODE,
+        sqlstate="57014",
+    )
+
+
+def _aborted_error(command: str, why: str) -> snowflake.connector.errors.ProgrammingError:
+    first = command.strip().splitlines()[0][:200] if command.strip() else command
+    return snowflake.connector.errors.ProgrammingError(
+        msg=f"Statement '{first}' cannot run: {why} (emulated by sfemu)",
         errno=LOCK_TIMEOUT_CODE,
         sqlstate="57014",
     )
@@ -217,11 +237,48 @@ def _outside_transaction(make_sql: Any) -> Any:
     return run_separately
 
 
+def reap_abandoned_transactions(now: float | None = None) -> int:
+    """Rolls back open transactions idle for longer than abandoned_after_seconds(); how many."""
+    import fakesnow.server  # noqa: PLC0415 (the live sessions)
+
+    now = time.monotonic() if now is None else now
+    reaped = 0
+    for conn in list(fakesnow.server.sessions.values()):
+        log = getattr(conn, "_sfemu_transaction", None)
+        if log is None or not log.open or now - log.last_active < abandoned_after_seconds():
+            continue
+        if not log.busy.acquire(blocking=False):
+            continue
+        try:
+            try:
+                conn._duck_conn.execute("ROLLBACK")  # noqa: SLF001
+            except duckdb.Error:
+                pass
+            idle = now - log.last_active
+            log.statements.clear()
+            log.aborted = f"the transaction was abandoned (idle for {idle:.0f}s) and rolled back by the emulator"
+            reaped += 1
+        finally:
+            log.busy.release()
+        _release_all(conn)
+    return reaped
+
+
+def _start_reaper() -> None:
+    def reap_forever() -> None:
+        while True:
+            time.sleep(1)
+            reap_abandoned_transactions()
+
+    threading.Thread(target=reap_forever, name="sfemu-reaper", daemon=True).start()
+
+
 def install() -> None:
     """Wraps FakeSnowflakeCursor.execute for statements that arrive through the server."""
     original = FakeSnowflakeCursor.execute
     if getattr(original, "_sfemu", False):
         return
+    _start_reaper()
     info_schema.insert_table_comment_sql = _outside_transaction(info_schema.insert_table_comment_sql)
     info_schema.insert_text_lengths_sql = _outside_transaction(info_schema.insert_text_lengths_sql)
 
@@ -235,12 +292,16 @@ def install() -> None:
         if not kwargs.get("server"):
             return original(self, command, *args, **kwargs)
         _current.conn = self._conn  # noqa: SLF001
+        log = _log_of(self)
+        log.busy.acquire()
         try:
             return execute_waiting(self, command, *args, **kwargs)
         finally:
             _current.conn = None
+            log.last_active = time.monotonic()
+            log.busy.release()
             # Only the end of a transaction (or an autocommit statement) releases locks.
-            if END_RE.match(command) or not _log_of(self).open:
+            if END_RE.match(command) or not log.open:
                 _release_all(self._conn)  # noqa: SLF001
                 _notify_finished()
 
@@ -266,8 +327,8 @@ def install() -> None:
                 _rollback_quietly(self)
                 if ROLLBACK_RE.match(command):
                     return original(self, "ROLLBACK", server=True)
-                raise _lock_error(command, why + "; the transaction was rolled back, nothing was committed")
-            raise _lock_error(command, why + "; the transaction was rolled back, run ROLLBACK")
+                raise _aborted_error(command, why + "; nothing was committed")
+            raise _aborted_error(command, why + "; run ROLLBACK")
 
         deadline = time.monotonic() + lock_timeout_seconds()
         conn = self._conn  # noqa: SLF001

@@ -109,6 +109,37 @@ class StatementsTest(unittest.TestCase):
         self.assertIn("UPDATE T SET A = 1", error.msg)
 
 
+class ReaperTest(unittest.TestCase):
+    def test_an_idle_open_transaction_is_rolled_back_and_its_locks_released(self) -> None:
+        import fakesnow.server  # noqa: PLC0415
+
+        class Duck:
+            def __init__(self) -> None:
+                self.executed: list[str] = []
+
+            def execute(self, sql: str) -> None:
+                self.executed.append(sql)
+
+        class Conn:
+            pass
+
+        conn = Conn()
+        conn._duck_conn = Duck()  # type: ignore[attr-defined]
+        log = statements.TransactionLog(statements=[statements.Logged("BEGIN", None, None)], last_active=0.0)
+        conn._sfemu_transaction = log  # type: ignore[attr-defined]
+        statements._table_locks[("D", "S", "T")] = conn  # noqa: SLF001
+        fakesnow.server.sessions["reaper-test"] = conn  # type: ignore[assignment]
+        try:
+            self.assertEqual(statements.reap_abandoned_transactions(now=10.0), 0, "not idle long enough")
+            self.assertEqual(statements.reap_abandoned_transactions(now=1000.0), 1)
+        finally:
+            del fakesnow.server.sessions["reaper-test"]
+        self.assertEqual(conn._duck_conn.executed, ["ROLLBACK"])  # type: ignore[attr-defined]
+        self.assertFalse(log.open)
+        self.assertIn("abandoned", log.aborted or "")
+        self.assertNotIn(("D", "S", "T"), statements._table_locks)  # noqa: SLF001
+
+
 class MultiStatementTest(unittest.TestCase):
     def test_statements_are_counted_without_running_them(self) -> None:
         from sfemu import app  # noqa: PLC0415 (imports fakesnow's server)
