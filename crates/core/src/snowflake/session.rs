@@ -17,8 +17,8 @@ use super::value::{batches_to_rows, SqlValue};
 pub struct Session {
     params: ConnectParams,
     connection: AdbcConnection,
-    /// Inside [`Session::transaction`]: a lost session cannot be replaced transparently then,
-    /// because the transaction's work would be lost with it.
+    /// Inside a transaction ([`Session::transaction`] or a plain `BEGIN`): an expired session
+    /// is not replaced transparently then, because the transaction's work would be lost.
     in_transaction: bool,
 }
 
