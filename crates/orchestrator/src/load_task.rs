@@ -214,7 +214,7 @@ pub fn run(
 
 fn mismatch_detail(tally: &Tally, stage_folder: &str) -> String {
     if tally.missing.is_empty() {
-        format!("COPY reported fewer rows than the worker wrote to {stage_folder}; check the files and the target table's column types, then retry the workflow")
+        format!("COPY's count of the files in {stage_folder} differs from the worker's; the target may hold part of this partition, check it before running the workflow again")
     } else {
         format!(
             "files {} of {stage_folder} were not loaded and are not in the load history; they may have been removed from the stage, retry the workflow",

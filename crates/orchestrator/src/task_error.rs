@@ -95,3 +95,45 @@ impl From<SnowflakeError> for TaskError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_offender_and_say_what_to_do() {
+        let errors = [
+            TaskError::MissingPredecessor {
+                task_id: 12,
+                kind: "load".into(),
+                expected: "extract",
+            },
+            TaskError::MissingField {
+                task_id: 12,
+                kind: "plan".into(),
+                field: "TABLE_ID",
+            },
+            TaskError::TableConfiguration {
+                table_id: 3,
+                message: "missing field `source`".into(),
+            },
+            TaskError::RowCountMismatch {
+                table: "shop.public.orders".into(),
+                partition: 4,
+                loaded: 10,
+                extracted: 12,
+                detail: "files a.parquet of @S/x/ were not loaded".into(),
+            },
+            TaskError::UnknownKind {
+                task_id: 9,
+                kind: "vacuum".into(),
+            },
+        ];
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(text.join("\n"));
+        assert!(errors
+            .iter()
+            .all(|error| !error.is_retryable() && !error.lost_lease()));
+        assert!(TaskError::Queue(QueueError::NotLeaseHolder { task_id: 1 }).lost_lease());
+    }
+}
