@@ -746,3 +746,26 @@ fn an_expired_session_inside_a_transaction_is_not_replaced_silently() {
         .expect("rollback on a new session");
     assert_eq!(count(&mut session, "TXW"), "0");
 }
+
+#[test]
+fn a_connections_toml_profile_connects() {
+    use config_schema::connection_profile::{ProfileFile, ProfileFileKind};
+
+    let database = Emulator::start().database("profile");
+    let file = ProfileFile::parse(
+        ProfileFileKind::ConnectionsToml,
+        &database.connections_toml("emulator"),
+    )
+    .expect("the harness writes valid TOML");
+    let profile = file
+        .profile("emulator")
+        .expect("the connection is there")
+        .expect("a valid profile");
+    let mut params = ConnectParams::from_profile(&profile).expect("usable parameters");
+    params.driver_path = Some(database.driver_path.clone());
+    let mut session = Session::connect(&params).expect("connect from the profile");
+    let rows = session
+        .query_rows("SELECT CURRENT_DATABASE()", &[])
+        .expect("query");
+    assert_eq!(rows, vec![vec![Some(database.name.clone())]]);
+}

@@ -43,6 +43,18 @@ pub struct TestDatabase {
     pub driver_path: PathBuf,
 }
 
+impl TestDatabase {
+    /// A `connections.toml` text whose connection `name` points at this database, for tests
+    /// that run the real binaries (give them `ADBC_SNOWFLAKE_DRIVER` = [`Self::driver_path`]).
+    pub fn connections_toml(&self, name: &str) -> String {
+        format!(
+            "[{name}]\naccount = \"{}\"\nuser = \"{}\"\npassword = \"{}\"\nhost = \"{}\"\nport = {}\n\
+             protocol = \"http\"\nwarehouse = \"SFEMU_WH\"\ndatabase = \"{}\"\nschema = \"{}\"\n",
+            self.account, self.user, self.password, self.host, self.port, self.name, self.schema
+        )
+    }
+}
+
 impl Emulator {
     /// The emulator of this test binary, started on first use. Panics with a message saying
     /// how to fix the environment when it cannot start.
@@ -330,6 +342,25 @@ fn http_request(host: &str, port: u16, method: &str, path: &str) -> Result<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connections_toml_names_the_database() {
+        let database = TestDatabase {
+            name: "T_1".to_owned(),
+            schema: "PUBLIC".to_owned(),
+            host: "127.0.0.1".to_owned(),
+            port: 4242,
+            account: "sfemu".to_owned(),
+            user: "sfemu".to_owned(),
+            password: "sfemu".to_owned(),
+            driver_path: PathBuf::from("/x.so"),
+        };
+        assert_eq!(
+            database.connections_toml("emulator"),
+            "[emulator]\naccount = \"sfemu\"\nuser = \"sfemu\"\npassword = \"sfemu\"\nhost = \"127.0.0.1\"\n\
+             port = 4242\nprotocol = \"http\"\nwarehouse = \"SFEMU_WH\"\ndatabase = \"T_1\"\nschema = \"PUBLIC\"\n"
+        );
+    }
 
     #[test]
     fn address_line_is_parsed() {
