@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -69,6 +70,10 @@ def main() -> int:
     host, port = sock.getsockname()[:2]
     if args.exit_on_stdin_eof:
         _watch_stdin(cleanup)
+
+    # uvicorn re-raises SIGTERM once it has shut down; make that an orderly exit so the stage
+    # folder is removed (as it is on Ctrl-C).
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
     config = uvicorn.Config(build_app(), log_level=args.log_level, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
