@@ -70,10 +70,13 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> anyhow::R
         let free = u32::try_from(slots.available_permits()).unwrap_or(u32::MAX);
         let round_context = Arc::clone(&context);
         let round_running = Arc::clone(&running);
-        let (returned, pulled) = session
+        let (returned, (pulled, troubled)) = session
             .run_blocking(move |session| round(&round_context, session, &round_running, free))
             .await;
         session = returned;
+        if troubled {
+            session = ensure_alive(session, &context).await;
+        }
         for task in pulled {
             let permit = Arc::clone(&slots)
                 .acquire_owned()
@@ -109,21 +112,57 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> anyhow::R
     Ok(())
 }
 
-/// One round of housekeeping on the loop's session; returns the pulled tasks. Failures are
-/// logged and retried next round: the loop must survive a flaky network.
+/// Replaces the loop's session when it no longer answers (a restarted service, a dropped
+/// connection the driver does not recover from); keeps it when a new login fails too.
+async fn ensure_alive(session: Session, context: &Arc<Context>) -> Session {
+    let params = context.config.connection.clone();
+    let (session, replacement) = session
+        .run_blocking(move |session| {
+            if is_alive(session) {
+                return None;
+            }
+            match Session::connect(&params) {
+                Ok(fresh) => Some(fresh),
+                Err(error) => {
+                    warn!(%error, "the orchestrator's session does not answer and a new login failed; trying again next round");
+                    None
+                }
+            }
+        })
+        .await;
+    match replacement {
+        Some(fresh) => {
+            warn!("the orchestrator's session did not answer; logged in again");
+            fresh
+        }
+        None => session,
+    }
+}
+
+fn is_alive(session: &mut Session) -> bool {
+    session.query_rows("SELECT 1", &[]).is_ok()
+}
+
+/// One round of housekeeping on the loop's session; returns the pulled tasks and whether
+/// anything failed. Failures are logged and retried next round: the loop must survive a flaky
+/// network.
 fn round(
     context: &Context,
     session: &mut Session,
     running: &Running,
     free: u32,
-) -> Vec<ClaimedTask> {
+) -> (Vec<ClaimedTask>, bool) {
+    let mut troubled = false;
     match context.queue.expire(session) {
         Ok(expired) => {
             for task in expired {
                 warn!(task_id = task.task_id, status = %task.status, abandonments = task.abandonments, "lease expired");
             }
         }
-        Err(error) => warn!(error = %error, "cannot expire leases"),
+        Err(error) => {
+            troubled = true;
+            warn!(error = %error, "cannot expire leases");
+        }
     }
     match claim::claim_workflows(context, session) {
         Ok(started) => {
@@ -140,7 +179,10 @@ fn round(
                 }
             }
         }
-        Err(error) => warn!(error = %error, "cannot claim pending workflows"),
+        Err(error) => {
+            troubled = true;
+            warn!(error = %error, "cannot claim pending workflows");
+        }
     }
     match completion::complete_workflows(context, session) {
         Ok(completed) => {
@@ -148,17 +190,20 @@ fn round(
                 info!(workflow_id, "workflow completed");
             }
         }
-        Err(error) => warn!(error = %error, "cannot complete finished workflows"),
+        Err(error) => {
+            troubled = true;
+            warn!(error = %error, "cannot complete finished workflows");
+        }
     }
     renew_leases(context, session, running);
     if free == 0 {
-        return Vec::new();
+        return (Vec::new(), troubled);
     }
     match context.queue.pull(session, &context.consumer(), free) {
-        Ok(tasks) => tasks,
+        Ok(tasks) => (tasks, troubled),
         Err(error) => {
             warn!(error = %error, "cannot pull tasks");
-            Vec::new()
+            (Vec::new(), true)
         }
     }
 }
@@ -218,7 +263,10 @@ fn run_task(context: &Context, running: &Running, task: ClaimedTask) {
         report_failure(context, &mut session, &task, error);
     }
     running.lock().expect("never poisoned").remove(&task.id());
-    context.return_session(session);
+    // A session that stopped answering is dropped; the next task logs in afresh.
+    if outcome.is_ok() || is_alive(&mut session) {
+        context.return_session(session);
+    }
 }
 
 /// Runs the handler of the task's kind.
