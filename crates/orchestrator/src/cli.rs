@@ -54,6 +54,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Deploy or upgrade the metadata objects without starting the daemon.
     Deploy(DeployArgs),
+    /// Prove a completed workflow's copy: per table, the rows in the target must equal the rows
+    /// extracted and the target's content checksum (read back from Snowflake) must equal the
+    /// sum of the checksums the workers computed while extracting. Exits 1 on any difference.
+    Verify(VerifyArgs),
 }
 
 /// Options of the daemon (no subcommand).
@@ -170,6 +174,14 @@ pub struct StatusArgs {
     pub watch: bool,
 }
 
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The workflow to verify (name or id).
+    #[arg(long)]
+    pub workflow: String,
+}
+
 /// Arguments of `deploy`.
 #[derive(Debug, Args)]
 pub struct DeployArgs {
@@ -197,6 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Schema(args)) => print_schema(args),
         Some(Command::Status(args)) => show_status(args, &cli.daemon),
         Some(Command::Deploy(args)) => deploy(args, &cli.daemon),
+        Some(Command::Verify(args)) => verify(args, &cli.daemon),
     }
 }
 
@@ -323,6 +336,27 @@ fn deploy(args: DeployArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
     }
     let report = orchestrator::commands::deploy(&target(daemon)?)?;
     print_stdout(&orchestrator::commands::describe_deploy(&report))
+}
+
+fn verify(args: VerifyArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
+    let target = target(daemon)?;
+    let statements = orchestrator::sql::Statements::new(&target.names);
+    let mut session = target.connect()?;
+    let workflows =
+        orchestrator::status::read_status(&mut session, &statements, Some(&args.workflow))?;
+    let Some(workflow) = workflows.first() else {
+        bail!(
+            "no workflow is named or numbered `{}`; run `orchestrator status` to list them",
+            args.workflow
+        );
+    };
+    let verdicts = orchestrator::verify::verify_workflow(&mut session, &statements, workflow.id)
+        .with_context(|| format!("cannot verify workflow `{}`", workflow.name))?;
+    print_stdout(&orchestrator::verify::render(&verdicts))?;
+    if verdicts.is_empty() || !verdicts.iter().all(|v| v.is_proven()) {
+        bail!("workflow `{}` is not verified", workflow.name);
+    }
+    Ok(())
 }
 
 fn show_status(args: StatusArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ pub mod sql;
 pub mod status;
 pub mod target_table;
 pub mod task_error;
+pub mod verify;
 
 pub use daemon::run;
 pub use settings::DaemonConfig;

@@ -103,6 +103,7 @@ pub struct Statements {
     pub complete_workflow: Statement,
     pub status_workflows: Statement,
     pub status_tables: Statement,
+    pub verify_tables: Statement,
 }
 
 impl Statements {
@@ -131,6 +132,7 @@ impl Statements {
             complete_workflow: s(sql_file!("complete_workflow.sql")),
             status_workflows: s(sql_file!("status_workflows.sql")),
             status_tables: s(sql_file!("status_tables.sql")),
+            verify_tables: s(sql_file!("verify_tables.sql")),
         }
     }
 
