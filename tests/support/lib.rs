@@ -1,1 +1,433 @@
-//! Helpers shared by the end-to-end tests in `tests/`.
+//! Helpers shared by the end-to-end tests in `tests/`: the real `orchestrator` and `worker`
+//! binaries run against the Snowflake emulator, reading a PostgreSQL schema.
+//!
+//! Every test gets its own emulator database (metadata and target tables both live in it), its
+//! own PostgreSQL schema and its own SNOWFLAKE_HOME, so the tests run in parallel. Processes are
+//! spawned with a clean environment and killed when their handle is dropped; their logs are
+//! kept in the test's folder and printed when a wait fails.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::datatypes::{DataType, Field, Schema};
+use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session};
+use migration_core::source::content_checksum::ContentChecksum;
+use migration_core::source::extract::BatchReader;
+use migration_core::source::postgres_native::PgCopyReader;
+use test_support::{Emulator, PostgresSchema, TestDatabase};
+
+/// The connection name every test's connections.toml defines.
+pub const CONNECTION: &str = "emulator";
+
+/// The path of a binary of the workspace, next to the test executable.
+pub fn binary(name: &str) -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run cargo build -p orchestrator -p worker",
+        path.display()
+    );
+    path
+}
+
+/// One end-to-end test's world: an emulator database, a PostgreSQL schema and a folder that is
+/// SNOWFLAKE_HOME and holds the worker configuration and the process logs.
+pub struct E2e {
+    pub database: TestDatabase,
+    pub pg: PostgresSchema,
+    pub home: tempfile::TempDir,
+    /// Environment given to every orchestrator process besides the defaults.
+    pub orchestrator_env: Vec<(String, String)>,
+}
+
+impl E2e {
+    pub fn new(prefix: &str) -> E2e {
+        let database = Emulator::start().database(prefix);
+        let pg = test_support::postgres();
+        let home = tempfile::Builder::new()
+            .prefix(&format!("e2e-{prefix}-"))
+            .tempdir()
+            .expect("a folder for the test");
+        std::fs::write(
+            home.path().join("connections.toml"),
+            database.connections_toml(CONNECTION),
+        )
+        .expect("write connections.toml");
+        E2e {
+            database,
+            pg,
+            home,
+            orchestrator_env: Vec::new(),
+        }
+    }
+
+    /// Runs SQL on the test's PostgreSQL schema (its search_path).
+    pub fn pg_execute(&self, sql: &str) {
+        self.pg
+            .client()
+            .batch_execute(sql)
+            .unwrap_or_else(|error| panic!("PostgreSQL: `{sql}` failed: {error}"));
+    }
+
+    /// `DB.DATA_MIGRATION.<object>`.
+    pub fn metadata(&self, object: &str) -> String {
+        format!("{}.DATA_MIGRATION.{object}", self.database.name)
+    }
+
+    /// A command for a binary with a clean environment: only PATH, HOME, SNOWFLAKE_HOME and the
+    /// ADBC driver, so nothing from the developer's shell leaks in.
+    fn command(&self, name: &str) -> Command {
+        let mut command = Command::new(binary(name));
+        command.env_clear();
+        for inherited in ["PATH", "HOME", "TMPDIR", "LD_LIBRARY_PATH", "ODBCSYSINI"] {
+            if let Some(value) = std::env::var_os(inherited) {
+                command.env(inherited, value);
+            }
+        }
+        command
+            .env("SNOWFLAKE_HOME", self.home.path())
+            .env("ADBC_SNOWFLAKE_DRIVER", &self.database.driver_path)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// The orchestrator with fast polling, short leases and no retry backoff.
+    pub fn orchestrator_command(&self) -> Command {
+        let mut command = self.command("orchestrator");
+        command
+            .env("SNOWFLAKE_CONNECTION_NAME", CONNECTION)
+            .env(
+                "CUSTOM_SNOWFLAKE_DATABASE_FOR_METADATA",
+                &self.database.name,
+            )
+            .env("DATA_MIGRATION_QUEUE_TRANSPORT", "direct")
+            .env("DATA_MIGRATION_ORCHESTRATOR_POLL_INTERVAL_MS", "200")
+            .env("DATA_MIGRATION_TASK_LEASE_SECONDS", "30")
+            .env("DATA_MIGRATION_TASK_RETRY_BACKOFF_SECONDS", "0");
+        for (key, value) in &self.orchestrator_env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs `orchestrator create-data-migration-workflow` on `json` (written to a file).
+    pub fn create_workflow(&self, name: &str, json: &str) -> Output {
+        self.create_workflow_with(name, json, CONNECTION)
+    }
+
+    pub fn create_workflow_with(&self, name: &str, json: &str, connection: &str) -> Output {
+        let file = self.home.path().join(format!("{name}.json"));
+        std::fs::write(&file, json).expect("write the workflow file");
+        self.orchestrator_command()
+            .arg("create-data-migration-workflow")
+            .arg(&file)
+            .args([
+                "--name",
+                name,
+                "--connection-name",
+                connection,
+                "--source-platform",
+                "postgresql",
+            ])
+            .output()
+            .expect("run orchestrator create-data-migration-workflow")
+    }
+
+    /// Creates a workflow and fails the test unless the command succeeds.
+    pub fn create_workflow_ok(&self, name: &str, json: &str) {
+        let output = self.create_workflow(name, json);
+        assert!(
+            output.status.success(),
+            "create-data-migration-workflow {name} failed: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Starts the orchestrator daemon; `label` names its log file.
+    pub fn start_orchestrator(&self, label: &str) -> Daemon {
+        Daemon::spawn(self.orchestrator_command(), label, self.home.path())
+    }
+
+    /// Writes `<label>.toml` for a worker with `slots` task slots reading the test's
+    /// PostgreSQL, and starts it.
+    pub fn start_worker(&self, label: &str, slots: u32) -> Daemon {
+        let config = self.home.path().join(format!("{label}.toml"));
+        std::fs::write(&config, self.worker_toml(slots)).expect("write the worker configuration");
+        let mut command = self.command("worker");
+        command.arg("-c").arg(&config);
+        Daemon::spawn(command, label, self.home.path())
+    }
+
+    pub fn worker_toml(&self, slots: u32) -> String {
+        format!(
+            "selected_task_source = \"snowflake_direct_sql\"\n\n\
+             [application]\n\
+             max_parallel_tasks = {slots}\n\
+             task_fetch_interval = 1\n\
+             snowflake_database_for_metadata = \"{}\"\n\n\
+             [connections.source.postgresql]\n\
+             username = \"postgres\"\n\
+             database = \"postgres\"\n\
+             host = \"127.0.0.1\"\n\
+             port = 5432\n\n\
+             [connections.target.snowflake_connection_name]\n\
+             connection_name = \"{CONNECTION}\"\n",
+            self.database.name
+        )
+    }
+
+    /// A session to the test's emulator database.
+    pub fn session(&self) -> Session {
+        let database = &self.database;
+        let mut params = ConnectParams::new(
+            &database.account,
+            &database.user,
+            Auth::Password(database.password.clone()),
+        );
+        params.host = Some(database.host.clone());
+        params.port = Some(database.port);
+        params.protocol = Protocol::Http;
+        params.database = Some(database.name.clone());
+        params.schema = Some(database.schema.clone());
+        params.warehouse = Some("SFEMU_WH".to_owned());
+        params.driver_path = Some(database.driver_path.clone());
+        params.login_timeout = Duration::from_secs(30);
+        Session::connect(&params).unwrap_or_else(|error| {
+            panic!(
+                "cannot connect to the Snowflake emulator ({error}); see its log at {}",
+                Emulator::start().log_path().display()
+            )
+        })
+    }
+
+    /// The status of workflow `name`, `None` before it exists (or before the metadata does).
+    pub fn workflow_status(&self, session: &mut Session, name: &str) -> Option<String> {
+        let sql = format!(
+            "SELECT STATUS FROM {} WHERE NAME = '{name}'",
+            self.metadata("WORKFLOW")
+        );
+        session
+            .query_rows(&sql, &[])
+            .ok()?
+            .into_iter()
+            .next()
+            .and_then(|row| row.into_iter().next().flatten())
+    }
+
+    /// Waits until workflow `name` is completed. Fails early, with every log, if one of
+    /// `daemons` exits, and after `timeout` with the status report.
+    pub fn wait_completed(&self, name: &str, timeout: Duration, daemons: &mut [&mut Daemon]) {
+        let mut session = self.session();
+        let started = Instant::now();
+        loop {
+            if self.workflow_status(&mut session, name).as_deref() == Some("completed") {
+                return;
+            }
+            let exited = daemons
+                .iter_mut()
+                .find_map(|daemon| Some((daemon.label.clone(), daemon.exited()?)));
+            if let Some((label, status)) = exited {
+                panic!(
+                    "{label} exited ({status}) before workflow {name} completed\n{}",
+                    self.diagnostics(&mut session, daemons)
+                );
+            }
+            if started.elapsed() > timeout {
+                panic!(
+                    "workflow {name} did not complete within {timeout:?}\n{}",
+                    self.diagnostics(&mut session, daemons)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The queue, the table progress and the logs of `daemons`, for failure messages.
+    pub fn diagnostics(&self, session: &mut Session, daemons: &[&mut Daemon]) -> String {
+        let mut text = String::new();
+        for (title, sql) in [
+            (
+                "WORKFLOW",
+                format!(
+                    "SELECT NAME, STATUS, LAST_ERROR FROM {}",
+                    self.metadata("WORKFLOW")
+                ),
+            ),
+            (
+                "TASK_QUEUE",
+                format!(
+                    "SELECT ID, KIND, STATUS, ATTEMPTS, FAILURES, LAST_ERROR FROM {} ORDER BY ID",
+                    self.metadata("TASK_QUEUE")
+                ),
+            ),
+            (
+                "TABLE_PROGRESS_WITH_EXAMPLE_ERROR",
+                format!(
+                    "SELECT * FROM {}",
+                    self.metadata("TABLE_PROGRESS_WITH_EXAMPLE_ERROR")
+                ),
+            ),
+        ] {
+            let _ = writeln!(text, "--- {title}");
+            match session.query_rows(&sql, &[]) {
+                Ok(rows) => {
+                    for row in rows.iter().take(60) {
+                        let _ = writeln!(text, "{row:?}");
+                    }
+                }
+                Err(error) => {
+                    let _ = writeln!(text, "(query failed: {error})");
+                }
+            }
+        }
+        for daemon in daemons {
+            let _ = writeln!(text, "--- log of {}\n{}", daemon.label, daemon.log_tail());
+        }
+        text
+    }
+
+    /// Runs a query on the emulator; every value as text.
+    pub fn rows(&self, session: &mut Session, sql: &str) -> Vec<Vec<Option<String>>> {
+        session
+            .query_rows(sql, &[])
+            .unwrap_or_else(|error| panic!("query `{sql}` failed: {error}"))
+    }
+
+    /// The single value of a one-row, one-column query, as an integer.
+    pub fn count(&self, session: &mut Session, sql: &str) -> u64 {
+        let rows = self.rows(session, sql);
+        let value = rows
+            .first()
+            .and_then(|row| row.first())
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| panic!("`{sql}` returned no value"));
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("`{sql}` returned {value:?}, not a count"))
+    }
+
+    /// Row count and content checksum of `SELECT columns FROM table` on the emulator.
+    pub fn target_checksum(
+        &self,
+        session: &mut Session,
+        table: &str,
+        columns: &[&str],
+    ) -> (u64, ContentChecksum) {
+        let sql = format!("SELECT {} FROM {table}", columns.join(", "));
+        let batches = session
+            .query(&sql, &[])
+            .unwrap_or_else(|error| panic!("query `{sql}` failed: {error}"));
+        let mut checksum = ContentChecksum::default();
+        let mut rows = 0;
+        for batch in &batches {
+            checksum.add_batch(batch);
+            rows += batch.num_rows() as u64;
+        }
+        (rows, checksum)
+    }
+
+    /// Row count and content checksum of `select_sql` on PostgreSQL, read as Arrow with
+    /// `columns` (name, Arrow type) through the same binary COPY decoder the worker uses.
+    pub fn source_checksum(
+        &self,
+        select_sql: &str,
+        columns: &[(&str, DataType)],
+    ) -> (u64, ContentChecksum) {
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(name, data_type)| Field::new(*name, data_type.clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let mut client = self.pg.client();
+        let mut reader = PgCopyReader::start(&mut client, select_sql, schema, "source")
+            .unwrap_or_else(|error| panic!("PostgreSQL: `{select_sql}` failed: {error}"));
+        let mut checksum = ContentChecksum::default();
+        let mut rows = 0;
+        while let Some(batch) = reader
+            .next_batch()
+            .unwrap_or_else(|error| panic!("PostgreSQL: reading `{select_sql}` failed: {error}"))
+        {
+            checksum.add_batch(&batch);
+            rows += batch.num_rows() as u64;
+        }
+        (rows, checksum)
+    }
+}
+
+/// A running binary whose output goes to `<label>.log`; killed (SIGKILL) when dropped.
+pub struct Daemon {
+    pub label: String,
+    pub log: PathBuf,
+    child: Child,
+}
+
+impl Daemon {
+    fn spawn(mut command: Command, label: &str, dir: &Path) -> Daemon {
+        let log = dir.join(format!("{label}.log"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("create the log file");
+        let child = command
+            .stdout(file.try_clone().expect("clone the log file"))
+            .stderr(file)
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {label}: {error}"));
+        Daemon {
+            label: label.to_owned(),
+            log,
+            child,
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The exit status once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("poll the child process")
+    }
+
+    /// kill -9, and waits for the process to be gone.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The last 80 lines of the log.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(80)..].join("\n")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some`; fails after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
