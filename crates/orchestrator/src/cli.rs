@@ -54,9 +54,11 @@ pub enum Command {
     Status(StatusArgs),
     /// Deploy or upgrade the metadata objects without starting the daemon.
     Deploy(DeployArgs),
-    /// Prove a completed workflow's copy: per table, the rows in the target must equal the rows
-    /// extracted and the target's content checksum (read back from Snowflake) must equal the
-    /// sum of the checksums the workers computed while extracting. Exits 1 on any difference.
+    /// Prove a completed workflow's copy: row counts and content checksums per table.
+    ///
+    /// Per table, the rows in the target must equal the rows extracted, and the target's
+    /// content checksum (read back from Snowflake as Arrow) must equal the sum of the checksums
+    /// the workers computed while extracting. Exits with status 1 on any difference.
     Verify(VerifyArgs),
 }
 
