@@ -10,10 +10,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::datatypes::{Field, Schema, SchemaRef};
 use config_schema::SourcePlatform;
 use migration_core::metadata::MetadataNames;
-use migration_core::plan::TablePlan;
 use migration_core::queue::{ClaimedTask, TaskFailure};
 use migration_core::source::analyze::{analyze_table, plan_request, AnalyzeError};
 use migration_core::source::catalog::TableRef;
@@ -169,7 +167,7 @@ fn extract_partition(
         .map_err(|error| failed(error.to_string(), false))?;
     let request = ExtractRequest {
         select_sql,
-        schema: source_schema(plan),
+        schema: plan.extraction_schema(),
     };
     let options = ExtractOptions {
         table: table.clone(),
@@ -208,22 +206,6 @@ fn extract_partition(
         bytes: outcome.bytes,
         checksum: outcome.checksum.to_string(),
     })
-}
-
-/// Source column names with the Arrow types the plan decided, in SELECT order.
-fn source_schema(plan: &TablePlan) -> SchemaRef {
-    Arc::new(Schema::new(
-        plan.columns
-            .iter()
-            .map(|c| {
-                Field::new(
-                    &c.source.name,
-                    c.source.column_type.arrow_type(),
-                    c.nullable,
-                )
-            })
-            .collect::<Vec<_>>(),
-    ))
 }
 
 #[cfg(test)]

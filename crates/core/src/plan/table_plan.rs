@@ -197,6 +197,25 @@ impl TablePlan {
         ))
     }
 
+    /// The schema an extraction reads: source names, the types the dialect decided, and the
+    /// checksum's reading of text that lands in a fixed-point column
+    /// ([`crate::source::content_checksum::extraction_field`]).
+    pub fn extraction_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| {
+                    crate::source::content_checksum::extraction_field(
+                        &c.source.name,
+                        c.source.column_type.arrow_type(),
+                        c.nullable,
+                        &c.snowflake_type,
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ))
+    }
+
     /// The source columns in extraction order.
     pub fn source_columns(&self) -> Vec<TypedColumn> {
         self.columns.iter().map(|c| c.source.clone()).collect()

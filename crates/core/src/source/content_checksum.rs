@@ -11,6 +11,12 @@
 //!   folded into 0.0 and every NaN into one NaN; booleans, dates (days since 1970-01-01),
 //!   times and timestamps (nanoseconds; with and without zone tagged apart), UTF-8 text and
 //!   binary each carry their own tag so `'1'`, `1` and `true` differ;
+//! - text that stands for a fixed-point number is the exception: a source type the extraction
+//!   carries as its exact decimal text (SQLite `DECIMAL(p,s)`, PostgreSQL bare `numeric`) and
+//!   Snowflake loads into `NUMBER`. Its field carries the metadata [`CHECKSUM_AS_KEY`] =
+//!   [`CHECKSUM_AS_DECIMAL`] ([`extraction_field`] sets it from the target type), and each value
+//!   hashes as the decimal it spells (`12.3`, `12.30`, `1.23e1` and the `NUMBER` 12.30 agree;
+//!   a value Snowflake would round does not); text that is no plain decimal hashes as text;
 //! - a row hash folds its value hashes in column order, `h = fmix64(rotl(h, 23) ^ v)`;
 //! - the checksum is the wrapping sum of `fmix64(row hash)` over all rows.
 //!
@@ -24,10 +30,10 @@ use arrow::array::{
     LargeBinaryArray, LargeStringArray, StringArray,
 };
 use arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
-    Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType, Time64NanosecondType,
-    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    DataType, Date32Type, Date64Type, Field, Float32Type, Float64Type, Int16Type, Int32Type,
+    Int64Type, Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
+    Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -48,6 +54,48 @@ const TAG_TIMESTAMP_TZ: u64 = 0xA000_0000_0000_000A;
 const TAG_OTHER: u64 = 0xB000_0000_0000_000B;
 const MUL: u64 = 0x9FB2_1C65_1E98_DF25;
 
+/// Field metadata key that tells the checksum how to read a column's values.
+pub const CHECKSUM_AS_KEY: &str = "migration.checksum_as";
+/// [`CHECKSUM_AS_KEY`] value: the UTF-8 values are decimal numbers in text form.
+pub const CHECKSUM_AS_DECIMAL: &str = "decimal";
+
+/// The Arrow field an extraction reads a column as: `data_type` as the dialect decided, marked
+/// with [`CHECKSUM_AS_DECIMAL`] when the values arrive as text but the target column
+/// (`snowflake_type`, after `columnTypeMappings`) is a fixed-point number, so the extract
+/// checksum hashes what the target will hold.
+pub fn extraction_field(
+    name: &str,
+    data_type: DataType,
+    nullable: bool,
+    snowflake_type: &str,
+) -> Field {
+    let field = Field::new(name, data_type, nullable);
+    let text = matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8);
+    if text && is_fixed_point(snowflake_type) {
+        let metadata = [(CHECKSUM_AS_KEY.to_owned(), CHECKSUM_AS_DECIMAL.to_owned())];
+        return field.with_metadata(std::collections::HashMap::from(metadata));
+    }
+    field
+}
+
+/// Whether a Snowflake type is a fixed-point number (`NUMBER(38,2)`, `DECIMAL`, `INT`, ...).
+fn is_fixed_point(snowflake_type: &str) -> bool {
+    let upper = snowflake_type.trim().to_ascii_uppercase();
+    let name = upper.split('(').next().unwrap_or_default().trim();
+    matches!(
+        name,
+        "NUMBER"
+            | "DECIMAL"
+            | "NUMERIC"
+            | "INT"
+            | "INTEGER"
+            | "BIGINT"
+            | "SMALLINT"
+            | "TINYINT"
+            | "BYTEINT"
+    )
+}
+
 /// The wrapping sum of row hashes; add batches in any order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ContentChecksum(pub u64);
@@ -56,8 +104,13 @@ impl ContentChecksum {
     /// Adds every row of `batch`.
     pub fn add_batch(&mut self, batch: &RecordBatch) {
         let mut rows = vec![ROW_SEED; batch.num_rows()];
-        for column in batch.columns() {
-            fold_column(&mut rows, column);
+        let schema = batch.schema();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            if is_decimal_text(field) {
+                fold_decimal_text(&mut rows, column);
+            } else {
+                fold_column(&mut rows, column);
+            }
         }
         for row in rows {
             self.0 = self.0.wrapping_add(fmix64(row));
@@ -140,6 +193,61 @@ fn hash_decimal(v: i128, scale: i8) -> u64 {
         scale += 1;
     }
     fmix64(hash_wide(v, TAG_DECIMAL) ^ (scale as u8 as u64))
+}
+
+/// Parses a plain decimal (`-12.30`, `.5`, `1.0e-05`) exactly into (unscaled, scale); `None`
+/// for anything else (`NaN`, `Inf`, blanks, more digits than an i128 holds).
+fn parse_decimal(text: &str) -> Option<(i128, i8)> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match mantissa.as_bytes().first()? {
+        b'-' => (true, &mantissa[1..]),
+        b'+' => (false, &mantissa[1..]),
+        _ => (false, mantissa),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    let mut unscaled: i128 = 0;
+    for byte in whole.bytes().chain(fraction.bytes()) {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        unscaled = unscaled
+            .checked_mul(10)?
+            .checked_add(i128::from(byte - b'0'))?;
+    }
+    let scale = i32::try_from(fraction.len()).ok()?.checked_sub(exponent)?;
+    let scale = i8::try_from(scale).ok()?;
+    Some((if negative { -unscaled } else { unscaled }, scale))
+}
+
+fn hash_decimal_text(text: &str) -> u64 {
+    match parse_decimal(text) {
+        Some((unscaled, scale)) => hash_decimal(unscaled, scale),
+        None => hash_bytes(text.as_bytes(), TAG_TEXT),
+    }
+}
+
+fn is_decimal_text(field: &Field) -> bool {
+    field.metadata().get(CHECKSUM_AS_KEY).map(String::as_str) == Some(CHECKSUM_AS_DECIMAL)
+        && matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+}
+
+fn fold_decimal_text(rows: &mut [u64], array: &ArrayRef) {
+    match array.data_type() {
+        DataType::LargeUtf8 => {
+            let values = array.as_string::<i64>();
+            fold_values(rows, array.as_ref(), |i| hash_decimal_text(values.value(i)))
+        }
+        _ => {
+            let values = array.as_string::<i32>();
+            fold_values(rows, array.as_ref(), |i| hash_decimal_text(values.value(i)))
+        }
+    }
 }
 
 fn hash_bytes(bytes: &[u8], tag: u64) -> u64 {
@@ -444,6 +552,110 @@ mod tests {
             TimestampMicrosecondArray::from(vec![1]).with_timezone("UTC"),
         )]);
         assert_ne!(ntz, tz);
+    }
+
+    fn decimal_text(values: Vec<Option<&str>>) -> ContentChecksum {
+        let field = extraction_field("c0", DataType::Utf8, true, "NUMBER(10,2)");
+        let schema = Arc::new(Schema::new(vec![field]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))])
+            .expect("valid batch");
+        let mut c = ContentChecksum::default();
+        c.add_batch(&batch);
+        c
+    }
+
+    fn decimals(values: Vec<Option<i128>>, scale: i8) -> ContentChecksum {
+        checksum(vec![Arc::new(
+            Decimal128Array::from(values)
+                .with_precision_and_scale(38, scale)
+                .expect("decimal"),
+        )])
+    }
+
+    #[test]
+    fn decimal_text_hashes_as_the_number_the_target_holds() {
+        let loaded = decimals(
+            vec![Some(1230), None, Some(-500_000), Some(0), Some(700)],
+            2,
+        );
+        let sqlite_text = decimal_text(vec![
+            Some("12.3"),
+            None,
+            Some("-5000"),
+            Some("0"),
+            Some("7"),
+        ]);
+        let postgres_text = decimal_text(vec![
+            Some("12.30"),
+            None,
+            Some("-5000.00"),
+            Some("-0.00"),
+            Some("7.00"),
+        ]);
+        let exponents = decimal_text(vec![
+            Some("1.23e1"),
+            None,
+            Some("-5.0E+03"),
+            Some("0e0"),
+            Some("+7."),
+        ]);
+        assert_eq!(sqlite_text, loaded);
+        assert_eq!(postgres_text, loaded);
+        assert_eq!(exponents, loaded);
+        assert_eq!(
+            decimal_text(vec![Some("1.0e-05")]),
+            decimals(vec![Some(1)], 5)
+        );
+        assert_ne!(
+            decimal_text(vec![Some("0.125")]),
+            decimals(vec![Some(13)], 2),
+            "a value Snowflake rounds differs"
+        );
+        let plain_text = checksum(vec![Arc::new(StringArray::from(vec!["12.3"]))]);
+        assert_ne!(
+            plain_text,
+            decimals(vec![Some(1230)], 2),
+            "unmarked text stays text"
+        );
+        assert_eq!(
+            decimal_text(vec![Some("NaN")]),
+            checksum(vec![Arc::new(StringArray::from(vec!["NaN"]))])
+        );
+    }
+
+    #[test]
+    fn only_text_loaded_into_fixed_point_is_marked() {
+        let marked = |data_type: DataType, snowflake_type: &str| {
+            extraction_field("c", data_type, true, snowflake_type)
+                .metadata()
+                .contains_key(CHECKSUM_AS_KEY)
+        };
+        assert!(marked(DataType::Utf8, "NUMBER(38,2)"));
+        assert!(marked(DataType::Utf8, " decimal "));
+        assert!(marked(DataType::LargeUtf8, "int"));
+        assert!(!marked(DataType::Utf8, "VARCHAR"));
+        assert!(!marked(DataType::Utf8, "FLOAT"));
+        assert!(!marked(DataType::Decimal128(10, 2), "NUMBER(10,2)"));
+    }
+
+    #[test]
+    fn decimal_parsing() {
+        assert_eq!(parse_decimal("-12.30"), Some((-1230, 2)));
+        assert_eq!(parse_decimal(".5"), Some((5, 1)));
+        assert_eq!(parse_decimal("1.0e+20"), Some((10, -19)));
+        assert_eq!(
+            parse_decimal("99999999999999999999999999999999999999"),
+            Some((99999999999999999999999999999999999999, 0))
+        );
+        for bad in [
+            "", "-", ".", "e5", "1e", "1.2.3", " 1", "Inf", "NaN", "1e999", "1_0",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_decimal("999999999999999999999999999999999999999999"),
+            None
+        );
     }
 
     #[test]
