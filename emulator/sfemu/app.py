@@ -55,8 +55,31 @@ def _answer(response: Response) -> dict[str, Any]:
     return json.loads(bytes(response.body))
 
 
+# Accounts registered through /sfemu/users check credentials: {ACCOUNT: {USER: password}}.
+# Every other account accepts any user and password, as fakesnow does.
+_users: dict[str, dict[str, str]] = {}
+
+BAD_CREDENTIALS = {
+    "code": "390100",
+    "message": "Incorrect username or password was specified.",
+    "success": False,
+    "data": {"errorCode": "390100", "age": 0, "internalError": False, "nextAction": None},
+}
+
+
+def credentials_refused(data: dict[str, Any]) -> bool:
+    """Whether a login to a registered account names an unknown user or a wrong password."""
+    users = _users.get(str(data.get("ACCOUNT_NAME", "")).upper())
+    if users is None:
+        return False
+    return users.get(str(data.get("LOGIN_NAME", "")).upper()) != data.get("PASSWORD")
+
+
 async def login_request(request: Request) -> Response:
     document = protocol.login_request_body(await _json_body(request))
+    if credentials_refused(document.get("data") or {}):
+        # Snowflake answers a bad password with HTTP 200 and code 390100.
+        return JSONResponse(BAD_CREDENTIALS)
     response = await fs_server.login_request(_with_json_body(request, document))
     answer = protocol.login_response(_answer(response), document, dict(request.query_params))
     if token := (answer.get("data") or {}).get("token"):
@@ -167,6 +190,16 @@ async def create_database(request: Request) -> Response:
     return JSONResponse({"success": True, "database": name.upper()})
 
 
+async def register_user(request: Request) -> Response:
+    """Test helper: from now on, logins to `?account=` need `?user=` with `?password=`."""
+    account = request.query_params.get("account", "").upper()
+    user = request.query_params.get("user", "").upper()
+    if not account or not user:
+        return JSONResponse({"success": False, "message": "account and user are required"}, status_code=400)
+    _users.setdefault(account, {})[user] = request.query_params.get("password", "")
+    return JSONResponse({"success": True})
+
+
 async def expire_sessions(request: Request) -> Response:
     """Test helper: forgets session tokens, as if they had expired: all of them, or only those
     whose current database is `?database=NAME` (so parallel tests do not disturb each other)."""
@@ -202,6 +235,7 @@ def build_app() -> Starlette:
         Route("/sfemu/health", health, methods=["GET", "POST"]),
         Route("/sfemu/databases", create_database, methods=["POST"]),
         Route("/sfemu/expire-sessions", expire_sessions, methods=["POST"]),
+        Route("/sfemu/users", register_user, methods=["POST"]),
         *[r for r in fs_server.routes if getattr(r, "path", None) not in replaced],
     ]
     return Starlette(routes=routes)

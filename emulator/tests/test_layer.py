@@ -149,5 +149,21 @@ class MultiStatementTest(unittest.TestCase):
         self.assertEqual(app.statement_count("INSERT INTO T VALUES (1); INSERT INTO T VALUES (2)"), 2)
 
 
+
+class CredentialsTest(unittest.TestCase):
+    def test_only_registered_accounts_check_passwords(self) -> None:
+        from sfemu import app
+
+        app._users.clear()
+        anyone = {"ACCOUNT_NAME": "open", "LOGIN_NAME": "x", "PASSWORD": "y"}
+        self.assertFalse(app.credentials_refused(anyone))
+        app._users["LOCKED"] = {"MIGRATOR": "secret"}
+        login = {"ACCOUNT_NAME": "locked", "LOGIN_NAME": "migrator", "PASSWORD": "secret"}
+        self.assertFalse(app.credentials_refused(login))
+        self.assertTrue(app.credentials_refused({**login, "PASSWORD": "nope"}))
+        self.assertTrue(app.credentials_refused({**login, "LOGIN_NAME": "intruder"}))
+        app._users.clear()
+
+
 if __name__ == "__main__":
     unittest.main()

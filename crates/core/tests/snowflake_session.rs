@@ -769,3 +769,34 @@ fn a_connections_toml_profile_connects() {
         .expect("query");
     assert_eq!(rows, vec![vec![Some(database.name.clone())]]);
 }
+
+#[test]
+fn wrong_password_is_a_one_line_non_retryable_error() {
+    let emulator = Emulator::start();
+    let database = emulator.database("badpassword");
+    let account = test_support::unique_name("LOCKED");
+    emulator.register_user(&account, "MIGRATOR", "right_password");
+    let mut params = params_for(&database);
+    params.account = account.clone();
+    params.user = "MIGRATOR".to_owned();
+
+    params.auth = Auth::Password("wrong_password".to_owned());
+    let error = Session::connect(&params).expect_err("a wrong password is refused");
+    assert!(
+        !error.is_retryable(),
+        "retrying a wrong password cannot help: {error:?}"
+    );
+    let message = error.to_string();
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert!(
+        message.contains("Incorrect username or password"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("wrong_password"),
+        "never print the secret: {message}"
+    );
+
+    params.auth = Auth::Password("right_password".to_owned());
+    Session::connect(&params).expect("the right password logs in");
+}

@@ -113,6 +113,15 @@ impl Emulator {
             .unwrap_or_else(|error| panic!("cannot expire emulator sessions: {error}"));
     }
 
+    /// From now on, logins to `account` need `user` with `password` (others are refused as
+    /// Snowflake refuses a bad password). Plain names only: letters, digits, `_`.
+    pub fn register_user(&self, account: &str, user: &str, password: &str) {
+        self.post(&format!(
+            "/sfemu/users?account={account}&user={user}&password={password}"
+        ))
+        .unwrap_or_else(|error| panic!("cannot register an emulator user: {error}"));
+    }
+
     /// POSTs an empty body to the layer's admin routes; the response body on HTTP 200.
     fn post(&self, path: &str) -> Result<String, String> {
         http_request(&self.host, self.port, "POST", path)
