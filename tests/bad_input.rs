@@ -87,6 +87,17 @@ fn bad_input_is_refused_and_a_missing_table_fails_alone() {
         Duration::from_secs(120),
         &mut [&mut orchestrator, &mut worker],
     );
+    // The product's own check proves the table that arrived and refuses the one that failed.
+    let verify = e2e.verify("WITH_MISSING");
+    let report = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        !verify.status.success(),
+        "a failed table is not verified:\n{report}"
+    );
+    assert!(
+        report.contains("1 of 2 table(s) verified") && report.contains("no_such_table"),
+        "{report}"
+    );
     let progress = e2e.rows(
         &mut session,
         &format!(

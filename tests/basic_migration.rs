@@ -83,6 +83,7 @@ fn basic_migration_example_lands_filtered_renamed_and_retyped() {
     );
 
     let mut session = e2e.session();
+    e2e.assert_verified("BASIC_MIGRATION", 2);
     // Every partition of both tables completed, and the sales table was split.
     let progress = e2e.rows(
         &mut session,

@@ -99,6 +99,7 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         Duration::from_secs(150),
         &mut [&mut orchestrator, &mut worker],
     );
+    e2e.assert_verified("FAULTS", 1);
 
     // The faults hit what they were meant to: the killed extract was claimed again, the killed
     // load was finished by the second orchestrator.

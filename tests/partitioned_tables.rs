@@ -144,6 +144,7 @@ fn partitioned_tables_arrive_whole_with_two_workers() {
     );
 
     let mut session = e2e.session();
+    e2e.assert_verified("PARTITIONED", 4);
     // Both workers took part: the extract tasks were completed by two different consumers.
     let owners = e2e.rows(
         &mut session,

@@ -148,6 +148,30 @@ impl E2e {
         );
     }
 
+    /// Runs `orchestrator verify --workflow NAME`: the product's own per-table comparison of
+    /// rows extracted with rows in the target, and of the content checksums.
+    pub fn verify(&self, name: &str) -> Output {
+        self.orchestrator_command()
+            .args(["verify", "--workflow", name])
+            .output()
+            .expect("run orchestrator verify")
+    }
+
+    /// `orchestrator verify` succeeds and reports every one of `tables` tables verified.
+    pub fn assert_verified(&self, name: &str, tables: usize) {
+        let output = self.verify(name);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "orchestrator verify --workflow {name} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("{tables} of {tables} table(s) verified")),
+            "orchestrator verify --workflow {name}:\n{stdout}"
+        );
+    }
+
     /// Starts the orchestrator daemon; `label` names its log file.
     pub fn start_orchestrator(&self, label: &str) -> Daemon {
         Daemon::spawn(self.orchestrator_command(), label, self.home.path())
