@@ -2,7 +2,7 @@
 //! restarted; the orchestrator is killed (SIGKILL) while a load (COPY INTO) runs and restarted.
 //! The workflow still completes, and the target holds every source row exactly once.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow::datatypes::{DataType, TimeUnit};
 use snowflake_data_migration::{wait_for, E2e};
@@ -72,25 +72,42 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
     worker.kill_hard();
     let mut worker = e2e.start_worker("worker-2", 2);
 
-    // 2. kill -9 the orchestrator while a load runs (after at least one COPY landed), then
-    //    start a new one.
-    let loads = format!(
-        "SELECT COUNT(CASE WHEN STATUS = 'executing' THEN 1 END),
-                COUNT(CASE WHEN STATUS = 'completed' THEN 1 END),
-                MIN(CASE WHEN STATUS = 'executing' THEN ID END)
-         FROM {queue} WHERE KIND = 'load'"
+    // 2. kill -9 the orchestrator right after a COPY: best caught when LOAD_HISTORY already
+    //    lists a file the ledger does not (COPY committed, its bookkeeping not yet). That
+    //    window is short; once half the loads are done without catching it, any running load
+    //    will do.
+    let probe = format!(
+        "SELECT
+           (SELECT COUNT(*) FROM {db}.INFORMATION_SCHEMA.LOAD_HISTORY
+             WHERE SCHEMA_NAME = 'FAULTS' AND TABLE_NAME = 'BIG' AND STATUS = 'LOADED'),
+           (SELECT COUNT(*) FROM {ledger}),
+           (SELECT COUNT(*) FROM {queue} WHERE KIND = 'load' AND STATUS = 'completed'),
+           (SELECT COUNT(*) FROM {queue} WHERE KIND = 'load'),
+           (SELECT MIN(ID) FROM {queue} WHERE KIND = 'load' AND STATUS = 'executing')",
+        ledger = e2e.metadata("LOADED_FILE")
     );
-    let killed_load: u64 = wait_for(
-        "a load task to run after another completed",
-        Duration::from_secs(90),
-        || {
-            let rows = session.query_rows(&loads, &[]).ok()?;
-            let row = rows.into_iter().next()?;
-            let number =
-                |i: usize| -> u64 { row[i].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0) };
-            (number(0) >= 1 && number(1) >= 1).then(|| number(2))
-        },
-    );
+    let started = Instant::now();
+    let (killed_load, caught_after_copy) = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no load task ran within 90 s"
+        );
+        let Ok(rows) = session.query_rows(&probe, &[]) else {
+            continue;
+        };
+        let row = &rows[0];
+        let number =
+            |i: usize| -> u64 { row[i].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0) };
+        let (history, ledger, completed, loads, executing) =
+            (number(0), number(1), number(2), number(3), number(4));
+        if executing > 0 && history > ledger {
+            break (executing, true);
+        }
+        if executing > 0 && completed >= 1 && completed * 2 >= loads {
+            break (executing, false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     orchestrator.kill_hard();
     let mut orchestrator = e2e.start_orchestrator("orchestrator-2");
 
@@ -119,7 +136,9 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         "the killed extract ran again: {extract:?}"
     );
     let load = task(killed_load);
-    eprintln!("killed extract task: {extract:?}; killed load task: {load:?}");
+    eprintln!(
+        "killed extract task: {extract:?}; killed load task: {load:?} (caught between COPY and ledger: {caught_after_copy})"
+    );
     assert_eq!(load[0].as_deref(), Some("completed"), "{load:?}");
 
     // Every partition loaded, no task failed for good.
