@@ -34,6 +34,10 @@ const SLOW_WHERE: &str = "(id % 4000 <> 0 OR CAST(pg_sleep(0.1) AS TEXT) = '')";
 
 #[test]
 fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
+    // A killed process may die inside a transaction; the emulator rolls such a transaction
+    // back (releasing its table locks) once it has been idle this long. Its default, 30 s,
+    // would stall the others twice. Set before the emulator of this test binary starts.
+    std::env::set_var("SFEMU_ABANDONED_TRANSACTION_SECONDS", "5");
     let mut e2e = E2e::new("e2e_faults");
     // Short leases: a killed holder's task is handed on after 6 s.
     e2e.orchestrator_env
@@ -61,6 +65,7 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
     let mut orchestrator = e2e.start_orchestrator("orchestrator-1");
     let mut worker = e2e.start_worker("worker-1", 2);
     e2e.create_workflow_ok("FAULTS", &workflow);
+    let clock = Instant::now();
 
     // 1. kill -9 the worker while an extract runs, then start a new one.
     let running_extract =
@@ -70,6 +75,10 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         rows.into_iter().next()?.into_iter().next()??.parse().ok()
     });
     worker.kill_hard();
+    eprintln!(
+        "{:?}: worker killed during extract task {killed_extract}",
+        clock.elapsed()
+    );
     let mut worker = e2e.start_worker("worker-2", 2);
 
     // 2. kill -9 the orchestrator right after a COPY: best caught when LOAD_HISTORY already
@@ -109,6 +118,10 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     };
     orchestrator.kill_hard();
+    eprintln!(
+        "{:?}: orchestrator killed during load task {killed_load}",
+        clock.elapsed()
+    );
     let mut orchestrator = e2e.start_orchestrator("orchestrator-2");
 
     e2e.wait_completed(
@@ -116,6 +129,7 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         Duration::from_secs(150),
         &mut [&mut orchestrator, &mut worker],
     );
+    eprintln!("{:?}: workflow completed", clock.elapsed());
     e2e.assert_verified("FAULTS", 1);
 
     // The faults hit what they were meant to: the killed extract was claimed again, the killed
