@@ -5,6 +5,10 @@
 //! own PostgreSQL schema and its own SNOWFLAKE_HOME, so the tests run in parallel. Processes are
 //! spawned with a clean environment and killed when their handle is dropped; their logs are
 //! kept in the test's folder and printed when a wait fails.
+//!
+//! Run: `cargo build -p orchestrator -p worker && cargo test -p snowflake-data-migration --tests`
+//! (`cargo test --workspace --all-targets` builds the binaries itself). Needs PostgreSQL on
+//! 127.0.0.1:5432 and the emulator's Python environment (see crates/test-support).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
