@@ -1,40 +1,27 @@
 //! From the worker TOML's `[connections.source.<platform>]` to the extraction pipeline's
-//! [`SourceSpec`]: secrets resolved (inline, `_env` or `_file`), ODBC connection strings built
-//! per platform, PostgreSQL read natively unless `extraction_path = "odbc"`.
+//! [`SourceSpec`]: the mapping itself is `SourceSpec::from_connection` (secrets resolved, ODBC
+//! connection strings per platform, PostgreSQL native unless `extraction_path = "odbc"`); this
+//! module adds the worker's own checks and resolves secrets from the real environment.
 
 use std::path::Path;
-use std::time::Duration;
 
-use config_schema::secret::{SecretError, SecretSource};
-use config_schema::worker::{
-    PostgresExtractionPath, PostgresqlConnection, RedshiftAuth, SourceConnection,
-};
+use config_schema::secret::SecretSource;
+use config_schema::worker::SourceConnection;
 use config_schema::SourcePlatform;
-use migration_core::source::connection_string::{
-    build_connection_string, OdbcSettings, OdbcTuning, RedshiftIam,
-};
-use migration_core::source::extract::SourceSpec;
-use migration_core::source::odbc::{OdbcFetch, OdbcReadOptions};
-use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
-
-/// How long connecting to PostgreSQL natively may take.
-pub const POSTGRES_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// `application_name` of the worker's PostgreSQL sessions (visible in `pg_stat_activity`).
-pub const POSTGRES_APPLICATION_NAME: &str = "snowflake-migration-worker";
+use migration_core::source::connection_string::OdbcTuning;
+use migration_core::source::extract::{ExtractError, SourceSpec};
+use migration_core::source::odbc::OdbcReadOptions;
 
 /// A source section that cannot be turned into a connection.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceConfigError {
-    #[error("[connections.source.{platform}] {source}")]
-    Secret {
+    #[error("[connections.source.{platform}] {message}")]
+    Invalid {
         platform: SourcePlatform,
-        #[source]
-        source: SecretError,
+        message: String,
     },
     #[error("[connections.source.sqlite] database file `{path}` does not exist: fix `database` (the worker never creates a source database)")]
     SqliteMissing { path: std::path::PathBuf },
-    #[error("[connections.source.postgresql] ssl_mode = \"{ssl_mode}\" needs TLS, which the native extraction path does not speak: set extraction_path = \"odbc\" or use ssl_mode = \"disable\" or \"prefer\"")]
-    NativeWithoutTls { ssl_mode: String },
 }
 
 /// Builds the source connection, reading secrets from the real environment and files. A SQLite
@@ -61,136 +48,19 @@ pub fn source_spec_with(
     env: EnvLookup<'_>,
     read_file: FileRead<'_>,
 ) -> Result<SourceSpec, SourceConfigError> {
-    let platform = source.platform();
-    let secret =
-        |key: &str, value: &Option<SecretSource>| -> Result<Option<String>, SourceConfigError> {
-            value
-                .as_ref()
-                .map(|s| {
-                    s.resolve(key, env, read_file)
-                        .map(|secret| secret.expose().to_owned())
-                        .map_err(|source| SourceConfigError::Secret { platform, source })
-                })
-                .transpose()
-        };
-    let settings = match source {
-        SourceConnection::Postgresql(c) => {
-            let password = secret("password", &c.password)?;
-            if c.extraction_path == PostgresExtractionPath::Native {
-                return postgres_native(c, password);
-            }
-            OdbcSettings {
-                driver_name: c.driver_name.clone(),
-                host: Some(c.host.clone()),
-                port: Some(c.port),
-                database: c.database.clone(),
-                username: Some(c.username.clone()),
-                password,
-                ssl_mode: c.ssl_mode.clone(),
-                extra_options: c.extra_options.clone(),
-                ..OdbcSettings::default()
-            }
-        }
-        SourceConnection::Sqlite(c) => OdbcSettings {
-            driver_name: c.driver_name.clone(),
-            database: c.database.display().to_string(),
-            ..OdbcSettings::default()
+    let resolve = |secret: &SecretSource, key: &str| secret.resolve(key, env, read_file);
+    SourceSpec::from_connection(
+        source,
+        &resolve,
+        &OdbcTuning::default(),
+        OdbcReadOptions::default(),
+    )
+    .map_err(|error| SourceConfigError::Invalid {
+        platform: source.platform(),
+        message: match error {
+            ExtractError::Configuration { message } => message,
+            other => other.to_string(),
         },
-        SourceConnection::Sqlserver(c) => OdbcSettings {
-            driver_name: c.driver_name.clone(),
-            host: Some(c.host.clone()),
-            port: Some(c.port),
-            database: c.database.clone(),
-            username: Some(c.username.clone()),
-            password: secret("password", &c.password)?,
-            encrypt: Some(c.encrypt),
-            trust_server_certificate: Some(c.trust_server_certificate),
-            extra_options: c.extra_options.clone(),
-            ..OdbcSettings::default()
-        },
-        SourceConnection::Teradata(c) => OdbcSettings {
-            driver_name: c.driver_name.clone(),
-            host: Some(c.host.clone()),
-            port: Some(c.port),
-            database: c.database.clone(),
-            username: Some(c.username.clone()),
-            password: secret("password", &c.password)?,
-            extra_options: c.extra_options.clone(),
-            ..OdbcSettings::default()
-        },
-        SourceConnection::Redshift(c) => {
-            let mut settings = OdbcSettings {
-                driver_name: c.driver_name.clone(),
-                port: Some(c.port),
-                database: c.database.clone(),
-                username: Some(c.username.clone()),
-                extra_options: c.extra_options.clone(),
-                ..OdbcSettings::default()
-            };
-            match &c.auth {
-                RedshiftAuth::Standard { host, password } => {
-                    settings.host = Some(host.clone());
-                    settings.password = secret("password", &Some(password.clone()))?;
-                }
-                RedshiftAuth::IamProvisionedCluster {
-                    host,
-                    cluster_id,
-                    region,
-                    access_key_id,
-                    secret_access_key,
-                    session_token,
-                } => {
-                    settings.host = host.clone();
-                    settings.redshift_iam = Some(RedshiftIam {
-                        cluster_id: cluster_id.clone(),
-                        region: region.clone(),
-                        access_key_id: secret("access_key_id", &Some(access_key_id.clone()))?
-                            .unwrap_or_default(),
-                        secret_access_key: secret(
-                            "secret_access_key",
-                            &Some(secret_access_key.clone()),
-                        )?
-                        .unwrap_or_default(),
-                        session_token: secret("session_token", session_token)?,
-                    });
-                }
-            }
-            settings
-        }
-    };
-    Ok(SourceSpec::Odbc {
-        connection_string: build_connection_string(platform, &settings, &OdbcTuning::default()),
-        read: OdbcReadOptions {
-            fetch: OdbcFetch::for_platform(platform),
-            ..OdbcReadOptions::default()
-        },
-    })
-}
-
-fn postgres_native(
-    c: &PostgresqlConnection,
-    password: Option<String>,
-) -> Result<SourceSpec, SourceConfigError> {
-    // The native path connects without TLS: refuse settings that demand it rather than
-    // silently sending data in the clear.
-    if let Some(mode) = &c.ssl_mode {
-        if !matches!(mode.as_str(), "disable" | "allow" | "prefer") {
-            return Err(SourceConfigError::NativeWithoutTls {
-                ssl_mode: mode.clone(),
-            });
-        }
-    }
-    Ok(SourceSpec::PostgresNative {
-        params: PgConnectParams {
-            host: c.host.clone(),
-            port: c.port,
-            user: c.username.clone(),
-            password,
-            database: c.database.clone(),
-            connect_timeout: POSTGRES_CONNECT_TIMEOUT,
-            application_name: POSTGRES_APPLICATION_NAME.to_owned(),
-        },
-        read: PgReadOptions::default(),
     })
 }
 
@@ -198,6 +68,7 @@ fn postgres_native(
 mod tests {
     use super::*;
     use config_schema::worker::parse_worker_config;
+    use migration_core::source::odbc::OdbcFetch;
 
     fn spec(toml: &str, env: &[(&str, &str)]) -> Result<SourceSpec, SourceConfigError> {
         let config = parse_worker_config(toml).expect("valid worker TOML");

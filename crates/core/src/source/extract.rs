@@ -263,7 +263,7 @@ impl SourceSpec {
                 {
                     return Err(ExtractError::Configuration {
                         message: format!(
-                            "`ssl_mode = \"{}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"`",
+                            "`ssl_mode = \"{}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"` or use `ssl_mode = \"disable\"` or `\"prefer\"`",
                             pg.ssl_mode.as_deref().unwrap_or_default()
                         ),
                     });
