@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! bench_extract --path native|odbc [--partitions N] [--table bench.t] [--max-id N]
-//!               [--compression zstd1|snappy] [--out DIR] [--sequential-fetch]
+//!               [--compression zstd1|snappy] [--out DIR] [--concurrent-fetch] [--batch-rows N]
 //! ```
 //!
 //! With `--partitions N` the id range is split into N equal ranges extracted concurrently, one
@@ -35,6 +35,7 @@ struct Args {
     compression: ParquetCompression,
     out: PathBuf,
     concurrent_fetch: bool,
+    batch_rows: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -45,7 +46,8 @@ fn parse_args() -> Result<Args, String> {
         max_id: 5_000_000,
         compression: ParquetCompression::Zstd(1),
         out: std::env::temp_dir().join("bench_extract"),
-        concurrent_fetch: true,
+        concurrent_fetch: false,
+        batch_rows: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,7 +60,10 @@ fn parse_args() -> Result<Args, String> {
             "--table" => args.table = value()?,
             "--max-id" => args.max_id = value()?.parse().map_err(|e| format!("--max-id: {e}"))?,
             "--out" => args.out = PathBuf::from(value()?),
-            "--sequential-fetch" => args.concurrent_fetch = false,
+            "--concurrent-fetch" => args.concurrent_fetch = true,
+            "--batch-rows" => {
+                args.batch_rows = Some(value()?.parse().map_err(|e| format!("--batch-rows: {e}"))?)
+            }
             "--compression" => {
                 args.compression = match value()?.as_str() {
                     "zstd1" => ParquetCompression::Zstd(1),
@@ -125,7 +130,12 @@ fn source(args: &Args) -> SourceSpec {
                 connect_timeout: std::time::Duration::from_secs(10),
                 application_name: "bench_extract".into(),
             },
-            read: PgReadOptions::default(),
+            read: PgReadOptions {
+                batch_rows: args
+                    .batch_rows
+                    .unwrap_or(PgReadOptions::default().batch_rows),
+                ..PgReadOptions::default()
+            },
         },
     }
 }
