@@ -5,8 +5,16 @@
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 stack_pids=()
+# Stops what was started, newest first: the daemons finish while the emulator still answers
+# them (a daemon whose Snowflake has vanished waits out the driver's network timeouts).
 stack_cleanup() {
-    for pid in "${stack_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    local i pid
+    for (( i=${#stack_pids[@]}-1; i>=0; i-- )); do
+        pid="${stack_pids[$i]}"
+        kill "$pid" 2>/dev/null || continue
+        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
     wait 2>/dev/null || true
 }
 trap stack_cleanup EXIT INT TERM
