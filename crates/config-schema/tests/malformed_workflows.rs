@@ -80,6 +80,11 @@ fn structural_and_semantic_problems_are_reported_together() {
          "columnNamesToPartitionBy": "ID", "partitionSize": {"targetSizeMb": 0},
          "synchronization": {"strategy": "watermark"}}]}"#;
     let error = parse_workflow(text, None).expect_err("invalid");
-    let problems: Vec<String> = error.problems().expect("parsed").iter().map(ToString::to_string).collect();
+    let problems: Vec<String> = error
+        .problems()
+        .expect("parsed")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     insta::assert_debug_snapshot!(problems);
 }
