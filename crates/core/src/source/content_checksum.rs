@@ -25,13 +25,10 @@
 
 use std::fmt;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Decimal128Array, FixedSizeBinaryArray,
-    LargeBinaryArray, LargeStringArray, StringArray,
-};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Field, Float32Type, Float64Type, Int16Type, Int32Type,
-    Int64Type, Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
+    DataType, Date32Type, Date64Type, Decimal128Type, Field, Float32Type, Float64Type, Int16Type,
+    Int32Type, Int64Type, Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
     Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
@@ -306,65 +303,44 @@ fn fold_column(rows: &mut [u64], array: &ArrayRef) {
         }
         DataType::Float64 => fold_primitive!(rows, array, Float64Type, hash_float),
         DataType::Boolean => {
-            let values = array
-                .as_any()
-                .downcast_ref::<BooleanArray>()
-                .expect("boolean array");
+            let values = array.as_boolean();
             fold_values(rows, array.as_ref(), |i| {
                 fmix64(u64::from(values.value(i)) ^ TAG_BOOL)
             })
         }
         DataType::Decimal128(_, scale) => {
             let scale = *scale;
-            let values = array
-                .as_any()
-                .downcast_ref::<Decimal128Array>()
-                .expect("decimal array");
+            let values = array.as_primitive::<Decimal128Type>();
             fold_values(rows, array.as_ref(), |i| {
                 hash_decimal(values.value(i), scale)
             })
         }
         DataType::Utf8 => {
-            let values = array
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("string array");
+            let values = array.as_string::<i32>();
             fold_values(rows, array.as_ref(), |i| {
                 hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
             })
         }
         DataType::LargeUtf8 => {
-            let values = array
-                .as_any()
-                .downcast_ref::<LargeStringArray>()
-                .expect("string array");
+            let values = array.as_string::<i64>();
             fold_values(rows, array.as_ref(), |i| {
                 hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
             })
         }
         DataType::Binary => {
-            let values = array
-                .as_any()
-                .downcast_ref::<BinaryArray>()
-                .expect("binary array");
+            let values = array.as_binary::<i32>();
             fold_values(rows, array.as_ref(), |i| {
                 hash_bytes(values.value(i), TAG_BINARY)
             })
         }
         DataType::LargeBinary => {
-            let values = array
-                .as_any()
-                .downcast_ref::<LargeBinaryArray>()
-                .expect("binary array");
+            let values = array.as_binary::<i64>();
             fold_values(rows, array.as_ref(), |i| {
                 hash_bytes(values.value(i), TAG_BINARY)
             })
         }
         DataType::FixedSizeBinary(_) => {
-            let values = array
-                .as_any()
-                .downcast_ref::<FixedSizeBinaryArray>()
-                .expect("binary array");
+            let values = array.as_fixed_size_binary();
             fold_values(rows, array.as_ref(), |i| {
                 hash_bytes(values.value(i), TAG_BINARY)
             })
