@@ -15,8 +15,8 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
+use test_support::sqlite3;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchReader};
 use arrow::compute::concat_batches;
@@ -576,21 +576,6 @@ fn native_and_odbc_agree_on_the_checksum() {
 // ---------------------------------------------------------------------------------------------
 // SQLite through its ODBC driver.
 // ---------------------------------------------------------------------------------------------
-
-fn sqlite3(database: &Path, sql: &str) {
-    let output = Command::new("sqlite3")
-        .arg(database)
-        .arg(sql)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("the sqlite3 command line tool is needed (apt-get install sqlite3): {e}")
-        });
-    assert!(
-        output.status.success(),
-        "sqlite3 failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 fn sqlite_source(database: &Path) -> SourceSpec {
     let settings = OdbcSettings {

@@ -13,8 +13,8 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
+use test_support::sqlite3;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::Schema;
@@ -298,21 +298,6 @@ fn column_checksum(batches: &[RecordBatch], index: usize) -> (String, ContentChe
         sum.add_batch(&single);
     }
     (data_type, sum)
-}
-
-fn sqlite3(database: &Path, sql: &str) {
-    let output = Command::new("sqlite3")
-        .arg(database)
-        .arg(sql)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("the sqlite3 command line tool is needed (apt-get install sqlite3): {e}")
-        });
-    assert!(
-        output.status.success(),
-        "sqlite3 failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 fn sqlite_source(database: &Path) -> SourceSpec {

@@ -10,9 +10,11 @@
 
 mod emulator;
 mod postgres_schema;
+mod sqlite;
 
 pub use emulator::{Emulator, TestDatabase};
 pub use postgres_schema::{postgres, PostgresSchema};
+pub use sqlite::sqlite3;
 
 /// A name that no other test (or earlier run) uses: `PREFIX_<12 hex digits>`, upper case.
 pub fn unique_name(prefix: &str) -> String {
