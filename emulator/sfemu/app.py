@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import fakesnow.server as fs_server
+from fakesnow import macros
 import sqlglot
 import sqlglot.errors
 from starlette.applications import Starlette
@@ -214,8 +215,19 @@ async def expire_sessions(request: Request) -> Response:
     return JSONResponse({"success": True, "expired": len(expired)})
 
 
+def install_default_catalog_macros() -> None:
+    """fakesnow creates its helper macros (e.g. `_fs_to_timestamp`, behind TO_TIMESTAMP and
+    timestamp casts) only in databases it creates, and calls them unqualified: a session with
+    no current database (DuckDB's default catalog `memory`) could not use timestamps at all.
+    Snowflake needs no current database for that, so the macros go into the default catalog too."""
+    conn = fs_server.shared_fs.connect(None, None)
+    conn._duck_conn.execute(macros.creation_sql("memory"))
+    conn.close()
+
+
 def build_app() -> Starlette:
     statements.install()
+    install_default_catalog_macros()
     original_to_sf = fs_server.to_sf
     if not getattr(original_to_sf, "_sfemu", False):
 

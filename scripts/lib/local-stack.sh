@@ -57,9 +57,6 @@ password = "local"
 host = "127.0.0.1"
 port = $port
 protocol = "http"
-# The emulator needs a current database for its timestamp functions (a fakesnow quirk).
-database = "SNOWCONVERT_AI"
-schema = "PUBLIC"
 TOML
     chmod 600 "$SNOWFLAKE_HOME/connections.toml"
     export SNOWFLAKE_CONNECTION_NAME=local

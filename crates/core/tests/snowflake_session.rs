@@ -800,3 +800,19 @@ fn wrong_password_is_a_one_line_non_retryable_error() {
     params.auth = Auth::Password("right_password".to_owned());
     Session::connect(&params).expect("the right password logs in");
 }
+
+#[test]
+fn a_session_without_a_current_database_can_use_timestamps() {
+    let database = Emulator::start().database("nodb");
+    let mut params = params_for(&database);
+    params.database = None;
+    params.schema = None;
+    let mut session = Session::connect(&params).expect("connect without a database");
+    let rows = session
+        .query_rows(
+            "SELECT TO_VARCHAR(TO_TIMESTAMP_NTZ('2020-01-02 03:04:05'), 'YYYY-MM-DD HH24:MI:SS')",
+            &[],
+        )
+        .expect("timestamp functions work without a current database");
+    assert_eq!(rows, vec![vec![text("2020-01-02 03:04:05")]]);
+}
