@@ -2,6 +2,9 @@
 # emulator, an orchestrator, workers) started from the real binaries, and stopped on exit.
 # Source it after setting `work` (a folder for logs and generated files) and `root`.
 
+# shellcheck source=prerequisites.sh
+. "$root/scripts/lib/prerequisites.sh"
+
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 stack_pids=()
@@ -44,8 +47,7 @@ stack_start_emulator() {
         sleep 0.2
     done
     curl -fs "http://127.0.0.1:$port/sfemu/health" >/dev/null || { cat "$work/emulator.log"; exit 1; }
-    local venv="${SFEMU_VENV:-$HOME/.cache/sfemu-venv}"
-    ADBC_SNOWFLAKE_DRIVER="$("$venv/bin/python" -c 'import importlib.util as u; print(u.find_spec("adbc_driver_snowflake").submodule_search_locations[0])')/libadbc_driver_snowflake.so"
+    ADBC_SNOWFLAKE_DRIVER="$(prerequisites_driver_path)"
     export ADBC_SNOWFLAKE_DRIVER
     export SNOWFLAKE_HOME="$work/snowflake"
     mkdir -p "$SNOWFLAKE_HOME"
