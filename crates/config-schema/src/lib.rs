@@ -9,6 +9,7 @@
 
 pub mod connection_profile;
 mod document;
+pub mod identifier;
 pub mod json_schema;
 pub mod metadata_names;
 pub mod platform;
@@ -16,6 +17,7 @@ pub mod problem;
 mod schema_check;
 pub mod secret;
 pub mod validation;
+pub mod where_clause;
 pub mod worker;
 pub mod workflow;
 

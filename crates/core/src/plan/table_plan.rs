@@ -226,7 +226,7 @@ impl TablePlan {
 pub fn prepare_analysis(input: &PlanInput) -> Result<Analysis, PlanError> {
     let table_name = input.table.display_name();
     if let Some(fragment) = &input.options.where_clause {
-        check_where_clause(fragment).map_err(|source| PlanError::WhereClause {
+        check_where_clause(input.platform, fragment).map_err(|source| PlanError::WhereClause {
             table: table_name.clone(),
             source,
         })?;

@@ -540,7 +540,7 @@ impl Dialect {
             filters.push(format!("({predicate})"));
         }
         if let Some(fragment) = request.where_clause {
-            check_where_clause(fragment)?;
+            check_where_clause(self.platform, fragment)?;
             filters.push(format!("({})", fragment.trim()));
         }
         if let Some((column, value)) = request.watermark {
