@@ -74,11 +74,19 @@ pub fn render(
 }
 
 /// `'it''s'`; on SQL Server `N'...'` for national character columns so the comparison stays
-/// on the column's type (an N literal against a varchar column would convert the column). On
-/// PostgreSQL a value with a backslash is written as `E'...'` with the backslash doubled, which
-/// reads the same whether or not the server has `standard_conforming_strings` on (with it off,
-/// a plain literal would treat `\'` as an escaped quote). NUL cannot be written in a literal on
-/// most platforms and is refused.
+/// on the column's type (an N literal against a varchar column would convert the column).
+///
+/// A backslash is an escape character in some string literals, and the text comes from the
+/// source data (a key value that became a partition boundary), so it must never end a literal
+/// early:
+/// - PostgreSQL: a value with a backslash is written as `E'...'` with the backslash doubled,
+///   which reads the same whether or not the server has `standard_conforming_strings` on (with
+///   it off, a plain literal would treat `\'` as an escaped quote);
+/// - Redshift always treats `\` in a string literal as an escape (its own `QUOTE_LITERAL`
+///   doubles backslashes and quotes), so both are doubled: `'C:\\dir\\'`;
+/// - SQL Server, Teradata and SQLite read backslashes literally; only quotes are doubled.
+///
+/// NUL cannot be written in a literal on most platforms and is refused.
 fn string_literal(
     platform: SourcePlatform,
     s: &str,
@@ -88,8 +96,12 @@ fn string_literal(
         return Err("the value contains a NUL character: choose another partition key".into());
     }
     let escaped = s.replace('\'', "''");
-    if platform == SourcePlatform::Postgresql && s.contains('\\') {
-        return Ok(format!("E'{}'", escaped.replace('\\', "\\\\")));
+    match platform {
+        SourcePlatform::Postgresql if s.contains('\\') => {
+            return Ok(format!("E'{}'", escaped.replace('\\', "\\\\")));
+        }
+        SourcePlatform::Redshift => return Ok(format!("'{}'", escaped.replace('\\', "\\\\"))),
+        _ => {}
     }
     let national = platform == SourcePlatform::Sqlserver
         && matches!(
@@ -123,4 +135,61 @@ fn time_text(t: NaiveTime) -> String {
 fn timestamp_text(ts: NaiveDateTime) -> Result<String, String> {
     check_year(ts.year())?;
     Ok(ts.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use config_schema::SourcePlatform;
+
+    use super::*;
+    use crate::source::catalog::{SourceColumn, TableRef};
+
+    /// Text values that a backslash or quote could end early.
+    const TRICKY_TEXT: [&str; 7] = [
+        "a\\",
+        "C:\\dir\\",
+        "it's",
+        "a\\'b",
+        "\\'",
+        "'\\\\''",
+        "plain",
+    ];
+
+    fn text_column(platform: SourcePlatform) -> TypedColumn {
+        let data_type = match platform {
+            SourcePlatform::Postgresql => "text",
+            SourcePlatform::Redshift => "character varying",
+            SourcePlatform::Sqlserver => "nvarchar",
+            SourcePlatform::Teradata => "CV",
+            SourcePlatform::Sqlite => "TEXT",
+        };
+        let table = TableRef::parse("d", "s", "t");
+        TypedColumn::classify(platform, &table, &SourceColumn::new("k", data_type, 1))
+            .expect("a text column")
+    }
+
+    /// F8: every platform's literal of values with `\` and `'`, pinned.
+    #[test]
+    fn text_literals_with_backslashes_and_quotes() {
+        let mut lines = Vec::new();
+        for platform in SourcePlatform::ALL {
+            let column = text_column(platform);
+            for value in TRICKY_TEXT {
+                let literal =
+                    render(platform, &KeyValue::Text(value.into()), &column).expect("renders");
+                lines.push(format!("{:<10} {value:<10} {literal}", platform.as_str()));
+            }
+        }
+        insta::assert_snapshot!(lines.join("\n"));
+    }
+
+    #[test]
+    fn redshift_doubles_backslashes() {
+        let column = text_column(SourcePlatform::Redshift);
+        let render_text = |v: &str| {
+            render(SourcePlatform::Redshift, &KeyValue::Text(v.into()), &column).expect("renders")
+        };
+        assert_eq!(render_text("a\\"), "'a\\\\'");
+        assert_eq!(render_text("a\\'b"), "'a\\\\''b'");
+    }
 }
