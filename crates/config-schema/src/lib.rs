@@ -23,5 +23,5 @@ pub mod workflow;
 
 pub use document::ConfigError;
 pub use platform::SourcePlatform;
-pub use problem::{Problem, Problems};
+pub use problem::{Checked, Note, Problem, Problems};
 pub use secret::{Secret, SecretError, SecretSource};

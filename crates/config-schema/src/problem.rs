@@ -56,6 +56,15 @@ impl Problems {
         self.0.iter()
     }
 
+    /// Drops repeated problems (same path and message), keeping the first of each. A value
+    /// inherited from `defaultTableConfiguration` is checked once per table that inherits it
+    /// but reported once, at its own path.
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.0
+            .retain(|p| seen.insert((p.path.clone(), p.message.clone())));
+    }
+
     /// `Ok(value)` when nothing was found, otherwise every problem.
     pub fn into_result<T>(self, value: T) -> Result<T, Problems> {
         if self.0.is_empty() {
@@ -78,6 +87,48 @@ impl fmt::Display for Problems {
     }
 }
 
+/// Something worth knowing about a file that was accepted: a value that is ignored, for
+/// example a field a table inherits from `defaultTableConfiguration` but does not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// The value concerned, as [`Problem::path`].
+    pub path: String,
+    /// What happens to it and why, phrased to follow the path.
+    pub message: String,
+}
+
+impl Note {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Note {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.path, self.message)
+    }
+}
+
+/// A checked configuration together with the notes found while checking it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked<T> {
+    pub config: T,
+    pub notes: Vec<Note>,
+}
+
+impl<T> Checked<T> {
+    /// A configuration without notes.
+    pub fn plain(config: T) -> Self {
+        Checked {
+            config,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Appends `key` to a dotted path.
 pub(crate) fn child_key(path: &str, key: &str) -> String {
     if path.is_empty() {
@@ -85,6 +136,12 @@ pub(crate) fn child_key(path: &str, key: &str) -> String {
     } else {
         format!("{path}.{key}")
     }
+}
+
+/// Whether the dotted path `path` is `outer` or a field inside it (`a.b` is within `a`, `ab`
+/// is not).
+pub(crate) fn path_within(path: &str, outer: &str) -> bool {
+    path == outer || (path.starts_with(outer) && path.as_bytes().get(outer.len()) == Some(&b'.'))
 }
 
 /// Appends an array index to a path.

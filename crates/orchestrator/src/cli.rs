@@ -9,8 +9,8 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use config_schema::json_schema::{json_schema, SchemaKind};
 use config_schema::validation::{parse_validation_value, ValidationWorkflowConfig};
-use config_schema::workflow::{parse_workflow_value, validate_workflow_name, WorkflowConfig};
-use config_schema::SourcePlatform;
+use config_schema::workflow::{check_workflow_value, validate_workflow_name, WorkflowConfig};
+use config_schema::{Checked, Note, SourcePlatform};
 
 /// Moves tables from a source database into Snowflake, fault-tolerantly and in parallel, and
 /// validates the copy.
@@ -293,7 +293,13 @@ async fn stop_on_signals(shutdown: tokio_util::sync::CancellationToken) {
 fn create_migration_workflow(args: CreateMigrationArgs, daemon: &DaemonArgs) -> anyhow::Result<()> {
     validate_workflow_name(&args.name).map_err(anyhow::Error::msg)?;
     let document = read_json(&args.config_file)?;
-    let workflow = load_workflow(&args.config_file, &document, Some(args.source_platform))?;
+    let Checked {
+        config: workflow,
+        notes,
+    } = load_workflow(&args.config_file, &document, Some(args.source_platform))?;
+    if !notes.is_empty() {
+        print_stdout(&describe_notes(&notes))?;
+    }
     let row = orchestrator::commands::migration_workflow(
         &args.name,
         args.source_platform,
@@ -422,8 +428,8 @@ fn validate(args: ValidateArgs) -> anyhow::Result<()> {
     let document = read_json(&args.config_file)?;
     let output = match detect_file_kind(&document) {
         FileKind::Workflow => {
-            let workflow = load_workflow(&args.config_file, &document, args.source_platform)?;
-            describe_workflow(&args.config_file, &workflow)?
+            let checked = load_workflow(&args.config_file, &document, args.source_platform)?;
+            describe_workflow(&args.config_file, &checked.config, &checked.notes)?
         }
         FileKind::Validation => {
             let config = load_validation(&args.config_file, &document, args.source_platform)?;
@@ -433,13 +439,32 @@ fn validate(args: ValidateArgs) -> anyhow::Result<()> {
     print_stdout(&output)
 }
 
-fn describe_workflow(path: &Path, workflow: &WorkflowConfig) -> anyhow::Result<String> {
+/// The summary line, the notes (inherited values a table ignores), then the merged JSON.
+fn describe_workflow(
+    path: &Path,
+    workflow: &WorkflowConfig,
+    notes: &[Note],
+) -> anyhow::Result<String> {
     let json = serde_json::to_string_pretty(workflow).context("cannot print the workflow")?;
+    let separator = if notes.is_empty() {
+        "; ".to_string()
+    } else {
+        format!("\n{}\n", describe_notes(notes))
+    };
     Ok(format!(
-        "{} is a valid data-migration workflow ({} table(s)); merged configuration:\n{json}",
+        "{} is a valid data-migration workflow ({} table(s)){separator}merged configuration:\n{json}",
         path.display(),
         workflow.tables.len()
     ))
+}
+
+/// One `note:` line per note.
+fn describe_notes(notes: &[Note]) -> String {
+    notes
+        .iter()
+        .map(|note| format!("note: {note}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn describe_validation(path: &Path, config: &ValidationWorkflowConfig) -> anyhow::Result<String> {
@@ -488,8 +513,8 @@ fn load_workflow(
     path: &Path,
     document: &serde_json::Value,
     platform: Option<SourcePlatform>,
-) -> anyhow::Result<WorkflowConfig> {
-    parse_workflow_value(document, platform).with_context(|| format!("`{}`", path.display()))
+) -> anyhow::Result<Checked<WorkflowConfig>> {
+    check_workflow_value(document, platform).with_context(|| format!("`{}`", path.display()))
 }
 
 fn load_validation(

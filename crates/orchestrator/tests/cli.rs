@@ -267,3 +267,36 @@ fn help_text() {
     insta::assert_snapshot!("help_validate", help(&["validate", "--help"]));
     insta::assert_snapshot!("help_schema", help(&["schema", "--help"]));
 }
+
+#[test]
+fn validate_notes_inherited_values_a_table_ignores() {
+    let file = temp_file(
+        r#"{"defaultTableConfiguration": {
+              "source": {"databaseName": "D", "schemaName": "S"},
+              "target": {"databaseName": "T", "schemaName": "P"},
+              "synchronization": {"strategy": "watermark", "watermarkColumn": "updated_at"}},
+            "tables": [
+              {"source": {"tableName": "events"}, "target": {"tableName": "EVENTS"}, "columnNamesToPartitionBy": ["id"]},
+              {"source": {"tableName": "orders"}, "target": {"tableName": "ORDERS"}, "columnNamesToPartitionBy": ["id"],
+               "synchronization": {"strategy": "checksum"}}]}"#,
+    );
+    let output = orchestrator()
+        .arg("validate")
+        .arg(file.path())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).expect("utf-8");
+    assert!(
+        text.contains("note: tables[1].synchronization.watermarkColumn is inherited from defaultTableConfiguration and ignored (table orders): it is only used when strategy is \"watermark\""),
+        "{text}"
+    );
+    let json_start = text.find('{').expect("JSON follows the notes");
+    let merged: serde_json::Value = serde_json::from_str(&text[json_start..]).expect("merged JSON");
+    assert_eq!(
+        merged["tables"][1]["synchronization"],
+        serde_json::json!({"strategy": "checksum"})
+    );
+}

@@ -14,11 +14,10 @@ pub use model::{
     TargetTable, WorkflowConfig,
 };
 pub use raw::RawWorkflowConfig;
-pub use validate::{
-    check_identifier, check_single_expression, validate_workflow, validate_workflow_name,
-};
+pub use validate::{check_workflow, validate_workflow, validate_workflow_name};
 
 use crate::document::{check_and_validate, parse_json, schema_value, ConfigError};
+use crate::problem::Checked;
 use crate::SourcePlatform;
 
 const WHAT: &str = "the workflow configuration";
@@ -37,7 +36,16 @@ pub fn parse_workflow_value(
     value: &serde_json::Value,
     platform: Option<SourcePlatform>,
 ) -> Result<WorkflowConfig, ConfigError> {
-    check_and_validate::<RawWorkflowConfig, _>(WHAT, value, |raw| validate_workflow(raw, platform))
+    check_workflow_value(value, platform).map(|checked| checked.config)
+}
+
+/// [`parse_workflow_value`], also returning the notes (inherited values a table ignores), as
+/// `orchestrator validate` prints them.
+pub fn check_workflow_value(
+    value: &serde_json::Value,
+    platform: Option<SourcePlatform>,
+) -> Result<Checked<WorkflowConfig>, ConfigError> {
+    check_and_validate::<RawWorkflowConfig, _>(WHAT, value, |raw| check_workflow(raw, platform))
 }
 
 /// The JSON Schema of the workflow JSON.

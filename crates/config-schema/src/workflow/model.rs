@@ -170,12 +170,15 @@ impl TryFrom<RawWorkflowConfig> for WorkflowConfig {
 impl TryFrom<RawTableConfig> for TableConfig {
     type Error = Problems;
 
+    /// Validates one stored table: every value is its own, paths are relative to the table.
     fn try_from(raw: RawTableConfig) -> Result<Self, Self::Error> {
-        let mut problems = Problems::default();
-        let table = super::validate::validate_table("", &raw, None, &mut problems);
+        let origins = super::merge::Origins::all_own(&raw);
+        let ctx = super::validate::TableContext::new("", 0, &raw, &origins);
+        let mut report = super::validate::Report::default();
+        let table = super::validate::validate_table(&ctx, &raw, None, &mut report);
         match table {
-            Some(table) if problems.is_empty() => Ok(table),
-            _ => Err(problems),
+            Some(table) if report.problems.is_empty() => Ok(table),
+            _ => Err(report.problems),
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct Case {
 
 const P: Option<SourcePlatform> = Some(SourcePlatform::Postgresql);
 const R: Option<SourcePlatform> = Some(SourcePlatform::Redshift);
+const M: Option<SourcePlatform> = Some(SourcePlatform::Sqlserver);
+const L: Option<SourcePlatform> = Some(SourcePlatform::Sqlite);
 
 /// `tables[0]` complete; cases replace or add keys with text substitution.
 pub const OK_TABLE: &str = r#"{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"]"#;
@@ -344,6 +346,51 @@ pub const WORKFLOW_CASES: &[Case] = &[
         platform: P,
         document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "whereClauseCriteria": "a = 1 -- x"}]}"#,
         expected: &["tables[0].whereClauseCriteria must not contain comments"],
+        schema_rejects: false,
+    },
+    Case {
+        name: "target column names that differ only in case",
+        platform: P,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "columnNameMappings": [{"sourceName": "a", "targetName": "\"Name\""}, {"sourceName": "b", "targetName": "c"}, {"sourceName": "d", "targetName": "NAME"}]}]}"#,
+        expected: &["tables[0].columnNameMappings[2].targetName `NAME` and tables[0].columnNameMappings[0].targetName `\"Name\"` name the same Snowflake column"],
+        schema_rejects: false,
+    },
+    Case {
+        name: "target table name Snowflake cannot take unquoted",
+        platform: P,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "[TS]", "tableName": "my table"}, "columnNamesToPartitionBy": ["ID"]}]}"#,
+        expected: &[
+            "tables[0].target.schemaName `[TS]` is not a Snowflake identifier",
+            "tables[0].target.tableName `my table` is not a Snowflake identifier",
+        ],
+        schema_rejects: false,
+    },
+    Case {
+        name: "bracketed source name with a lone closing bracket",
+        platform: M,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "[a]b]"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"]}]}"#,
+        expected: &["tables[0].source.tableName `[a]b]` is not a valid bracketed identifier"],
+        schema_rejects: false,
+    },
+    Case {
+        name: "where clause hiding a statement behind a bracketed name (sqlserver)",
+        platform: M,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "whereClauseCriteria": "[a'] = 1) ; DROP TABLE t ; SELECT 1 WHERE (1=1 OR [b'] = 1"}]}"#,
+        expected: &["tables[0].whereClauseCriteria has unbalanced parentheses"],
+        schema_rejects: false,
+    },
+    Case {
+        name: "where clause hiding a statement behind backticks (sqlite)",
+        platform: L,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "whereClauseCriteria": "`a'` = 1) ; DROP TABLE t ; SELECT 1 WHERE (1=1 OR `b'` = 1"}]}"#,
+        expected: &["tables[0].whereClauseCriteria has unbalanced parentheses"],
+        schema_rejects: false,
+    },
+    Case {
+        name: "where clause hiding a statement, platform unknown",
+        platform: None,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "whereClauseCriteria": "[a'] = 1) ; DROP TABLE t ; SELECT 1 WHERE (1=1 OR [b'] = 1"}]}"#,
+        expected: &["tables[0].whereClauseCriteria has unbalanced parentheses"],
         schema_rejects: false,
     },
     Case {
