@@ -158,7 +158,7 @@ impl ProfileFile {
     /// Parses the text of a `connections.toml` or `config.toml`.
     pub fn parse(kind: ProfileFileKind, text: &str) -> Result<ProfileFile, ProfileError> {
         let table: toml::Table = toml::from_str(text)
-            .map_err(|e| ProfileError::Syntax(e.to_string().trim_end().to_string()))?;
+            .map_err(|e| ProfileError::Syntax(crate::document::toml_syntax_message(text, &e)))?;
         let mut file = ProfileFile::default();
         for (key, value) in table {
             match (kind, key.as_str(), value) {

@@ -55,13 +55,47 @@ pub(crate) fn parse_toml(what: &'static str, text: &str) -> Result<Value, Config
     let table: toml::Table = toml::from_str(text).map_err(|error| ConfigError::Syntax {
         what,
         format: "TOML",
-        message: error.to_string().trim_end().to_string(),
+        message: toml_syntax_message(text, &error),
     })?;
     serde_json::to_value(table).map_err(|error| ConfigError::Syntax {
         what,
         format: "TOML",
         message: error.to_string(),
     })
+}
+
+/// Where a TOML syntax error is and what it is, without the offending line: the `toml` crate's
+/// own message quotes that line, and in a worker configuration or a connection profile it can
+/// hold a password, token or key passphrase.
+pub(crate) fn toml_syntax_message(text: &str, error: &toml::de::Error) -> String {
+    let reason = error.message().trim().replace('\n', "; ");
+    match error.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{reason} at line {line}, column {column} (the line is not shown: it may hold a secret)")
+        }
+        None => reason,
+    }
+}
+
+/// Removes the values serde quotes in its messages (between backticks), which could be a
+/// secret written with the wrong type.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '`' {
+            if !inside {
+                out.push_str("`...`");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Checks `value` against the schema of `T`, deserializes it and runs `validate`, returning
@@ -89,7 +123,13 @@ pub(crate) fn check_and_validate<T: DeserializeOwned + JsonSchema, U>(
         Err(error) => {
             if structural.is_empty() {
                 // The schema check should have caught it; keep serde's words as a fallback.
-                structural.push("", format!("does not fit the expected structure: {error}"));
+                structural.push(
+                    "",
+                    format!(
+                        "does not fit the expected structure: {}",
+                        without_quoted_values(&error.to_string())
+                    ),
+                );
             }
             Problems::default()
         }

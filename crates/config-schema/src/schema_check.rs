@@ -151,14 +151,16 @@ impl<'a> Checker<'a> {
         }
         if let Some(types) = schema.get("type") {
             if !type_accepts(types, value) {
+                // A secret's value is never quoted, whatever its type.
+                let found = if schema.get("writeOnly") == Some(&Value::Bool(true)) {
+                    describe_kind(value)
+                } else {
+                    describe_value(value)
+                };
                 self.reject(
                     problems,
                     path,
-                    format!(
-                        "must be {}, found {}",
-                        describe_types(types),
-                        describe_value(value)
-                    ),
+                    format!("must be {}, found {found}", describe_types(types)),
                 );
                 return;
             }
@@ -428,6 +430,14 @@ fn describe_types(types: &Value) -> String {
             .collect::<Vec<_>>()
             .join(" or "),
         _ => "a value".to_string(),
+    }
+}
+
+/// The kind of a value without the value: `an integer`.
+fn describe_kind(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        other => describe_types(&Value::String(kind_of(other).into())),
     }
 }
 

@@ -29,8 +29,12 @@ impl schemars::JsonSchema for Secret {
         "Secret".to_string()
     }
 
+    /// A string marked `writeOnly`: editors may treat it as a password, and the structural
+    /// checker never quotes its value in a message.
     fn json_schema(gen: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
-        String::json_schema(gen)
+        let mut schema = String::json_schema(gen).into_object();
+        schema.metadata().write_only = true;
+        schemars::schema::Schema::Object(schema)
     }
 }
 
