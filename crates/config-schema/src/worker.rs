@@ -237,8 +237,10 @@ pub struct RawPostgresql {
     pub extraction_path: Option<PostgresExtractionPath>,
     /// ODBC driver name for `extraction_path = "odbc"`. Default "PostgreSQL Unicode".
     pub driver_name: Option<String>,
-    /// libpq sslmode (disable, prefer, require, verify-ca, verify-full). Default prefer.
-    pub ssl_mode: Option<String>,
+    /// libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full. Unset: the
+    /// driver's default (prefer). The native path does not speak TLS: modes that require it
+    /// need `extraction_path = "odbc"`.
+    pub ssl_mode: Option<PgSslMode>,
     /// Extra ODBC connection-string attributes, added as `KEY=value;`.
     #[serde(default)]
     pub extra_options: BTreeMap<String, String>,
@@ -250,6 +252,69 @@ pub struct RawPostgresql {
 pub enum PostgresExtractionPath {
     Native,
     Odbc,
+}
+
+/// libpq's `sslmode` values, spelled as libpq spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PgSslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl PgSslMode {
+    pub const ALL: [PgSslMode; 6] = [
+        PgSslMode::Disable,
+        PgSslMode::Allow,
+        PgSslMode::Prefer,
+        PgSslMode::Require,
+        PgSslMode::VerifyCa,
+        PgSslMode::VerifyFull,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PgSslMode::Disable => "disable",
+            PgSslMode::Allow => "allow",
+            PgSslMode::Prefer => "prefer",
+            PgSslMode::Require => "require",
+            PgSslMode::VerifyCa => "verify-ca",
+            PgSslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// The mode named `text` (libpq's spelling, any case).
+    pub fn parse(text: &str) -> Option<PgSslMode> {
+        PgSslMode::ALL
+            .into_iter()
+            .find(|mode| mode.as_str().eq_ignore_ascii_case(text))
+    }
+
+    /// Whether a connection in this mode must be encrypted.
+    pub fn requires_tls(self) -> bool {
+        matches!(
+            self,
+            PgSslMode::Require | PgSslMode::VerifyCa | PgSslMode::VerifyFull
+        )
+    }
+}
+
+/// The one rule for which `ssl_mode` the native PostgreSQL path accepts, applied by
+/// `worker validate` and by the worker when it builds the connection: the path does not speak
+/// TLS, so a mode that requires TLS is refused (an unknown spelling too). `None` when the mode
+/// is accepted.
+pub fn native_ssl_mode_refusal(ssl_mode: Option<&str>) -> Option<String> {
+    let mode = ssl_mode?;
+    match PgSslMode::parse(mode) {
+        Some(parsed) if !parsed.requires_tls() => None,
+        _ => Some(format!(
+            "`ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"` or use `ssl_mode = \"disable\"` or `\"prefer\"`"
+        )),
+    }
 }
 
 /// `[connections.source.teradata]`: Teradata over ODBC.
@@ -399,6 +464,7 @@ pub struct PostgresqlConnection {
     pub port: u16,
     pub extraction_path: PostgresExtractionPath,
     pub driver_name: String,
+    /// One of [`PgSslMode`]'s spellings (checked), as given to libpq / psqlODBC.
     pub ssl_mode: Option<String>,
     pub extra_options: BTreeMap<String, String>,
 }
@@ -705,19 +771,26 @@ fn validate_postgresql(
         &raw.password_file,
         problems,
     );
+    let extraction_path = raw
+        .extraction_path
+        .unwrap_or(PostgresExtractionPath::Native);
+    let ssl_mode = raw.ssl_mode.map(|mode| mode.as_str().to_string());
+    if extraction_path == PostgresExtractionPath::Native {
+        if let Some(refusal) = native_ssl_mode_refusal(ssl_mode.as_deref()) {
+            problems.push(path, refusal);
+        }
+    }
     Some(PostgresqlConnection {
         username: raw.username,
         password,
         database: raw.database,
         host: raw.host,
         port: raw.port.unwrap_or(DEFAULT_POSTGRESQL_PORT),
-        extraction_path: raw
-            .extraction_path
-            .unwrap_or(PostgresExtractionPath::Native),
+        extraction_path,
         driver_name: raw
             .driver_name
             .unwrap_or_else(|| DEFAULT_POSTGRESQL_DRIVER.to_string()),
-        ssl_mode: raw.ssl_mode,
+        ssl_mode,
         extra_options: raw.extra_options,
     })
 }
@@ -1017,6 +1090,39 @@ mod tests {
             message.contains("connections.source.teradata.driver_name is required"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn ssl_mode_is_a_libpq_mode_and_the_native_path_refuses_tls_modes() {
+        let message = problems_of(&format!("{POSTGRES}ssl_mode = \"requir\"\n"));
+        assert!(
+            message.contains("connections.source.postgresql.ssl_mode must be one of \"disable\", \"allow\", \"prefer\", \"require\", \"verify-ca\", \"verify-full\", found \"requir\": did you mean \"require\"?"),
+            "{message}"
+        );
+        // The same rule the worker applies when it connects.
+        for mode in ["require", "verify-ca", "verify-full"] {
+            let message = problems_of(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n"));
+            assert!(
+                message.contains(&format!("connections.source.postgresql `ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak")),
+                "{message}"
+            );
+        }
+        for mode in ["disable", "allow", "prefer"] {
+            let config =
+                parse_worker_config(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n")).unwrap();
+            let SourceConnection::Postgresql(pg) = config.source else {
+                panic!("postgresql")
+            };
+            assert_eq!(pg.ssl_mode.as_deref(), Some(mode));
+        }
+        let odbc = parse_worker_config(&format!(
+            "{POSTGRES}extraction_path = \"odbc\"\nssl_mode = \"verify-full\"\n"
+        ))
+        .unwrap();
+        let SourceConnection::Postgresql(pg) = odbc.source else {
+            panic!("postgresql")
+        };
+        assert_eq!(pg.ssl_mode.as_deref(), Some("verify-full"));
     }
 
     #[test]

@@ -72,12 +72,19 @@ mod tests {
 
     fn spec(toml: &str, env: &[(&str, &str)]) -> Result<SourceSpec, SourceConfigError> {
         let config = parse_worker_config(toml).expect("valid worker TOML");
+        spec_of(&config.source, env)
+    }
+
+    fn spec_of(
+        source: &SourceConnection,
+        env: &[(&str, &str)],
+    ) -> Result<SourceSpec, SourceConfigError> {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         source_spec_with(
-            &config.source,
+            source,
             &|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             &|path| Err(std::io::Error::other(format!("no file {}", path.display()))),
         )
@@ -156,6 +163,23 @@ mod tests {
         assert!(source_spec(&config.source).is_ok());
     }
 
+    /// A PostgreSQL connection on the native path with `ssl_mode`, built without validation.
+    fn native_with_ssl_mode(mode: &str) -> SourceConnection {
+        let toml = r#"
+            [connections.source.postgresql]
+            username = "u"
+            database = "shop"
+            host = "db"
+        "#;
+        let mut source = parse_worker_config(toml).expect("valid").source;
+        if let SourceConnection::Postgresql(pg) = &mut source {
+            pg.ssl_mode = Some(mode.to_string());
+        }
+        source
+    }
+
+    /// One rule for `worker validate` and for the worker: `validate` refuses the file, and a
+    /// connection that skipped validation is refused with the same words when it is built.
     #[test]
     fn native_postgresql_refuses_required_tls() {
         let toml = r#"
@@ -165,8 +189,18 @@ mod tests {
             host = "db"
             ssl_mode = "require"
         "#;
-        let err = spec(toml, &[]).unwrap_err().to_string();
+        let offline = parse_worker_config(toml).unwrap_err().to_string();
+        let err = spec_of(&native_with_ssl_mode("require"), &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("extraction_path = \"odbc\""), "{err}");
+        let reason = err
+            .strip_prefix("[connections.source.postgresql] ")
+            .expect("names the section");
+        assert!(
+            offline.contains(&format!("connections.source.postgresql {reason}")),
+            "{offline}\n{err}"
+        );
     }
 
     #[test]
@@ -178,14 +212,8 @@ mod tests {
             database = "shop"
             host = "db"
         "#;
-        let tls = r#"
-            [connections.source.postgresql]
-            username = "u"
-            database = "shop"
-            host = "db"
-            ssl_mode = "verify-full"
-        "#;
-        let messages = [spec(missing_env, &[]), spec(tls, &[])]
+        let tls = native_with_ssl_mode("verify-full");
+        let messages = [spec(missing_env, &[]), spec_of(&tls, &[])]
             .map(|r| r.unwrap_err().to_string())
             .join("\n");
         insta::assert_snapshot!(messages);
