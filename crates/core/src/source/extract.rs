@@ -256,17 +256,11 @@ impl SourceSpec {
                     ),
                     None => None,
                 };
-                if pg
-                    .ssl_mode
-                    .as_deref()
-                    .is_some_and(|m| !matches!(m, "disable" | "allow" | "prefer"))
+                // The same rule `worker validate` applies (one home, in config-schema).
+                if let Some(message) =
+                    config_schema::worker::native_ssl_mode_refusal(pg.ssl_mode.as_deref())
                 {
-                    return Err(ExtractError::Configuration {
-                        message: format!(
-                            "`ssl_mode = \"{}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"` or use `ssl_mode = \"disable\"` or `\"prefer\"`",
-                            pg.ssl_mode.as_deref().unwrap_or_default()
-                        ),
-                    });
+                    return Err(ExtractError::Configuration { message });
                 }
                 return Ok(SourceSpec::PostgresNative {
                     params: PgConnectParams {
@@ -755,6 +749,10 @@ mod tests {
 
     fn spec(toml: &str) -> Result<SourceSpec, ExtractError> {
         let config = config_schema::worker::parse_worker_config(toml).expect("valid worker toml");
+        spec_of(&config)
+    }
+
+    fn spec_of(config: &config_schema::worker::WorkerConfig) -> Result<SourceSpec, ExtractError> {
         let resolve = |source: &config_schema::SecretSource, key: &str| {
             source.resolve(
                 key,
@@ -788,8 +786,15 @@ mod tests {
             spec(&odbc).expect("odbc"),
             SourceSpec::Odbc { .. }
         ));
+        // `worker validate` refuses this file already; a connection built some other way is
+        // refused here by the same rule.
         let tls = format!("{pg}ssl_mode = \"require\"\n");
-        let err = spec(&tls).expect_err("native path has no TLS");
+        assert!(config_schema::worker::parse_worker_config(&tls).is_err());
+        let mut config = config_schema::worker::parse_worker_config(pg).expect("valid");
+        if let config_schema::worker::SourceConnection::Postgresql(c) = &mut config.source {
+            c.ssl_mode = Some("require".into());
+        }
+        let err = spec_of(&config).expect_err("native path has no TLS");
         assert!(err.to_string().contains("extraction_path"), "{err}");
         let sqlite = "[connections.source.sqlite]\ndatabase = \"/tmp/demo.sqlite\"\n";
         match spec(sqlite).expect("sqlite") {
