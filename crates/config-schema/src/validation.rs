@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::{check_and_validate, parse_json, schema_value, ConfigError};
 use crate::problem::{child_index, child_key, Problems};
+use crate::where_clause::{check_snowflake_where_clause, check_where_clause_on};
 use crate::SourcePlatform;
 
 const WHAT: &str = "the validation configuration";
@@ -389,6 +390,7 @@ pub fn validate_validation_config(
                     global,
                     default_type,
                     target_database.as_deref(),
+                    source_platform,
                     problems,
                 )
             })
@@ -437,8 +439,21 @@ fn validate_object(
     global: ValidationLevels,
     default_type: &str,
     file_target_database: Option<&str>,
+    source_platform: Option<SourcePlatform>,
     problems: &mut Problems,
 ) -> ValidationObject {
+    // The same check as a migration's whereClauseCriteria: the filters reach the source and
+    // Snowflake as SQL text.
+    if let Some(filter) = &raw.where_clause {
+        if let Err(error) = check_where_clause_on(source_platform, filter) {
+            problems.push(child_key(path, "where_clause"), error.reason());
+        }
+    }
+    if let Some(filter) = &raw.target_where_clause {
+        if let Err(error) = check_snowflake_where_clause(filter) {
+            problems.push(child_key(path, "target_where_clause"), error.reason());
+        }
+    }
     if raw.fully_qualified_name.trim().is_empty() {
         problems.push(
             child_key(path, "fully_qualified_name"),
@@ -692,6 +707,30 @@ mod tests {
                 "missing {expected:?} in {message}"
             );
         }
+    }
+
+    #[test]
+    fn filters_get_the_where_clause_check_of_their_side() {
+        let message = problems(
+            r#"{"source_platform": "sqlserver", "tables": [{"fully_qualified_name": "d.s.t",
+                "where_clause": "[a'] = 1) ; DROP TABLE t ; SELECT 1 WHERE (1=1 OR [b'] = 1",
+                "target_where_clause": "A = 1; DROP TABLE T"}]}"#,
+            None,
+        );
+        assert!(
+            message.contains("tables[0].where_clause has unbalanced parentheses"),
+            "{message}"
+        );
+        assert!(
+            message
+                .contains("tables[0].target_where_clause must be a single expression: remove `;`"),
+            "{message}"
+        );
+        let ok = parse(
+            r#"{"source_platform": "sqlserver", "tables": [{"fully_qualified_name": "d.s.t",
+                "where_clause": "[Order Date] > '2024-01-01'", "target_where_clause": "\"Order Date\" > '2024-01-01'"}]}"#,
+        );
+        assert_eq!(ok.tables.len(), 1);
     }
 
     #[test]
