@@ -27,6 +27,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::document::{check_and_validate, parse_toml, schema_value, ConfigError};
+use crate::identifier::is_plain_identifier;
 use crate::metadata_names::{
     DEFAULT_DATA_MIGRATION_SCHEMA, DEFAULT_DATA_VALIDATION_SCHEMA, DEFAULT_METADATA_DATABASE,
 };
@@ -532,8 +533,10 @@ pub fn validate_worker_config(
 }
 
 fn validate_application(raw: RawApplication, problems: &mut Problems) -> ApplicationConfig {
-    let non_empty =
-        |key: &str, value: Option<String>, default: &str, problems: &mut Problems| match value {
+    // The orchestrator places these names into SQL unquoted and refuses any other than a plain
+    // identifier (its CUSTOM_SNOWFLAKE_* variables); the worker must name the same objects.
+    let non_empty = |key: &str, value: Option<String>, default: &str, problems: &mut Problems| {
+        match value {
             Some(v) if v.trim().is_empty() => {
                 problems.push(
                     child_key("application", key),
@@ -541,9 +544,17 @@ fn validate_application(raw: RawApplication, problems: &mut Problems) -> Applica
                 );
                 default.to_string()
             }
+            Some(v) if !is_plain_identifier(&v) => {
+                problems.push(
+                    child_key("application", key),
+                    format!("`{v}` is not a plain Snowflake identifier: use letters, digits, `_` or `$`, not starting with a digit (the orchestrator's CUSTOM_SNOWFLAKE_* settings follow the same rule)"),
+                );
+                v
+            }
             Some(v) => v,
             None => default.to_string(),
-        };
+        }
+    };
     if raw.affinity.as_deref().is_some_and(|a| a.trim().is_empty()) {
         problems.push(
             "application.affinity",
@@ -1123,6 +1134,21 @@ mod tests {
             panic!("postgresql")
         };
         assert_eq!(pg.ssl_mode.as_deref(), Some("verify-full"));
+    }
+
+    #[test]
+    fn metadata_names_follow_the_orchestrators_rule() {
+        let message = problems_of(&format!(
+            "[application]\nsnowflake_database_for_metadata = \"my db\"\nsnowflake_schema_for_data_migration_metadata = \"DM;\"\n{POSTGRES}"
+        ));
+        assert!(
+            message.contains("application.snowflake_database_for_metadata `my db` is not a plain Snowflake identifier"),
+            "{message}"
+        );
+        assert!(
+            message.contains("application.snowflake_schema_for_data_migration_metadata `DM;` is not a plain Snowflake identifier"),
+            "{message}"
+        );
     }
 
     #[test]
