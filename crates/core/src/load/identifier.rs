@@ -1,5 +1,7 @@
 //! Snowflake identifiers as they appear in generated SQL.
 
+use config_schema::identifier::is_plain_identifier;
+
 use super::LoadError;
 
 /// Renders a configured name for SQL. A name already in double quotes is kept verbatim (its
@@ -33,14 +35,6 @@ pub fn sql_identifier(name: &str) -> Result<String, LoadError> {
             "use letters, digits, `_` or `$` (not starting with a digit), or write it in double quotes",
         ))
     }
-}
-
-fn is_plain_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
 /// The name a source column gets in Snowflake when no `columnNameMappings` entry renames it:

@@ -1,6 +1,7 @@
 //! Where the metadata objects live: the database and the two schemas named by the
 //! `CUSTOM_SNOWFLAKE_*` environment variables (read by `config-schema`), as they appear in SQL.
 
+use config_schema::identifier::is_plain_identifier;
 use config_schema::metadata_names::{
     ENV_DATABASE, ENV_DATA_MIGRATION_SCHEMA, ENV_DATA_VALIDATION_SCHEMA,
 };
@@ -63,16 +64,6 @@ impl MetadataNamesSql for MetadataNames {
     fn validation_schema_sql(&self) -> String {
         format!("{}.{}", self.database_sql(), self.validation_schema_name())
     }
-}
-
-fn is_plain_identifier(value: &str) -> bool {
-    let mut bytes = value.bytes();
-    let Some(first) = bytes.next() else {
-        return false;
-    };
-    (first.is_ascii_alphabetic() || first == b'_')
-        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$')
-        && value.len() <= 255
 }
 
 #[cfg(test)]
