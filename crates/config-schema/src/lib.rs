@@ -16,6 +16,7 @@ pub mod platform;
 pub mod problem;
 mod schema_check;
 pub mod secret;
+pub mod snowflake_type;
 pub mod validation;
 pub mod where_clause;
 pub mod worker;

@@ -25,6 +25,7 @@ use super::raw::{
 };
 use crate::identifier::{case_insensitive_key, check_snowflake_name, check_source_name};
 use crate::problem::{child_index, child_key, path_within, Checked, Note, Problems};
+use crate::snowflake_type::check_snowflake_type;
 use crate::where_clause::check_where_clause_on;
 use crate::SourcePlatform;
 
@@ -878,6 +879,10 @@ fn check_type_mappings(ctx: &TableContext, report: &mut Report, mappings: &[Colu
             report
                 .problems
                 .push(child_key(&item, "targetType"), "must not be empty");
+        } else if let Err(message) = check_snowflake_type(&mapping.target_type) {
+            report
+                .problems
+                .push(child_key(&item, "targetType"), message);
         }
         if !seen.insert(mapping.source_type.to_ascii_uppercase()) {
             report.problems.push(

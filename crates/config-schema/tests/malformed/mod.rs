@@ -394,6 +394,13 @@ pub const WORKFLOW_CASES: &[Case] = &[
         schema_rejects: false,
     },
     Case {
+        name: "type mapping target that is more than a type",
+        platform: P,
+        document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "columnTypeMappings": [{"sourceType": "MONEY", "targetType": "VARCHAR, EXTRA NUMBER"}]}]}"#,
+        expected: &["tables[0].columnTypeMappings[0].targetType `VARCHAR, EXTRA NUMBER` is not a Snowflake type"],
+        schema_rejects: false,
+    },
+    Case {
         name: "same target twice",
         platform: P,
         document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"]}, {"source": {"databaseName": "D", "schemaName": "S", "tableName": "U"}, "target": {"databaseName": "td", "schemaName": "ts", "tableName": "t"}, "columnNamesToPartitionBy": ["ID"]}]}"#,

@@ -99,7 +99,7 @@ pub enum PlanError {
     )]
     PartitionKeyRequired { table: String, partitions: u64 },
     #[error(
-        "table `{table}`: target type `{target_type}` for source type `{source_type}` in `columnTypeMappings` is not a type name: use letters, digits, spaces, `_`, `(`, `)` and `,`"
+        "table `{table}`: target type `{target_type}` for source type `{source_type}` in `columnTypeMappings` is not a type name: write one Snowflake type, e.g. `NUMBER(38,2)` or `VARCHAR(100)`"
     )]
     InvalidTargetType {
         table: String,
@@ -515,20 +515,16 @@ fn type_aliases(bare: &str) -> &'static [&'static str] {
     }
 }
 
-/// A target type goes into CREATE TABLE text: allow only what type names are made of.
+/// A target type goes into CREATE TABLE text: it must be one type name, by the rule the
+/// offline checks apply too (`config_schema::snowflake_type`).
 fn checked_target_type(table: &str, mapping: &TypeMapping) -> Result<String, PlanError> {
-    let t = mapping.target_type.trim();
-    let ok = !t.is_empty()
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '(' | ')' | ','));
-    if ok {
-        Ok(t.to_string())
-    } else {
-        Err(PlanError::InvalidTargetType {
+    match config_schema::snowflake_type::check_snowflake_type(&mapping.target_type) {
+        Ok(()) => Ok(mapping.target_type.trim().to_string()),
+        Err(_) => Err(PlanError::InvalidTargetType {
             table: table.to_string(),
             source_type: mapping.source_type.clone(),
             target_type: mapping.target_type.clone(),
-        })
+        }),
     }
 }
 
