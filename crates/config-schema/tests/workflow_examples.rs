@@ -235,3 +235,47 @@ fn schema_version_forms_and_affinity() {
         assert_eq!(wf.affinity.as_deref(), Some("eu-west"));
     }
 }
+
+#[test]
+fn a_stored_sql_server_filter_with_bracketed_names_reads_back() {
+    let text = r#"{"tables": [{
+        "source": {"databaseName": "D", "schemaName": "dbo", "tableName": "T"},
+        "target": {"databaseName": "D", "schemaName": "S", "tableName": "T"},
+        "columnNamesToPartitionBy": ["ID"], "whereClauseCriteria": "[it's] = 1"}]}"#;
+    let wf = parse_workflow(text, Some(SourcePlatform::Sqlserver)).expect("valid on SQL Server");
+    // Other platforms read `'` as the start of a string literal.
+    assert!(parse_workflow(text, Some(SourcePlatform::Postgresql)).is_err());
+    // The orchestrator reads the stored configuration back without the platform; the plan and
+    // the extraction check the filter again with it.
+    let stored = serde_json::to_string(&wf).expect("serializes");
+    let back: WorkflowConfig = serde_json::from_str(&stored).expect("reads back");
+    assert_eq!(back, wf);
+    let table: config_schema::workflow::TableConfig =
+        serde_json::from_value(serde_json::to_value(&wf.tables[0]).expect("table"))
+            .expect("a stored table reads back");
+    assert_eq!(table, wf.tables[0]);
+}
+
+#[test]
+fn a_stored_configuration_with_values_newer_rules_ignore_still_reads_back() {
+    // Stored by a release that kept inherited Iceberg fields an external catalog does not use.
+    let stored = r#"{"schemaVersion": "1.0.0", "tables": [{
+        "source": {"databaseName": "D", "schemaName": "S", "tableName": "events"},
+        "target": {"databaseName": "T", "schemaName": "P", "tableName": "EVENTS", "tableType": "iceberg",
+            "icebergConfig": {"catalog": "glue", "externalVolume": "v", "catalogTableName": "g.events",
+                "baseLocationPrefix": "p", "migrationStrategy": "catalog_link"}},
+        "columnNamesToPartitionBy": ["id"], "extraction": {"strategy": "regular"},
+        "synchronization": {"strategy": "none"}, "columnTypeMappings": [], "columnNameMappings": [],
+        "primaryKeyColumns": [], "partitionSize": "auto"}]}"#;
+    assert!(
+        parse_workflow(stored, None).is_err(),
+        "a new file like this is refused"
+    );
+    let back: WorkflowConfig = serde_json::from_str(stored).expect("reads back");
+    let iceberg = back.tables[0]
+        .target
+        .iceberg_config
+        .as_ref()
+        .expect("iceberg");
+    assert_eq!(iceberg.base_location_prefix, None, "dropped");
+}

@@ -161,9 +161,9 @@ impl Serialize for PartitionSize {
 impl TryFrom<RawWorkflowConfig> for WorkflowConfig {
     type Error = Problems;
 
-    /// Validates without platform-specific checks (used when reading a stored configuration).
+    /// Validates a stored configuration, without the platform-specific checks.
     fn try_from(raw: RawWorkflowConfig) -> Result<Self, Self::Error> {
-        super::validate::validate_workflow(raw, None)
+        super::validate::validate_stored_workflow(raw)
     }
 }
 
@@ -173,7 +173,8 @@ impl TryFrom<RawTableConfig> for TableConfig {
     /// Validates one stored table: every value is its own, paths are relative to the table.
     fn try_from(raw: RawTableConfig) -> Result<Self, Self::Error> {
         let origins = super::merge::Origins::all_own(&raw);
-        let ctx = super::validate::TableContext::new("", 0, &raw, &origins);
+        let mut ctx = super::validate::TableContext::new("", 0, &raw, &origins);
+        ctx.stored = true;
         let mut report = super::validate::Report::default();
         let table = super::validate::validate_table(&ctx, &raw, None, &mut report);
         match table {

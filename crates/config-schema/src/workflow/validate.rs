@@ -50,6 +50,23 @@ pub fn check_workflow(
     raw: RawWorkflowConfig,
     platform: Option<SourcePlatform>,
 ) -> Result<Checked<WorkflowConfig>, Problems> {
+    check(raw, platform, false)
+}
+
+/// Reads back a configuration stored by `create-data-migration-workflow` (the WORKFLOW row
+/// holds no platform beside it here). It was checked against its platform when it was
+/// created, and the plan and every extraction check `whereClauseCriteria` again with the
+/// platform, so the platform-dependent scan is left to them: a SQL Server filter such as
+/// `[it's] = 1` must read back although other platforms' scanners refuse it.
+pub(crate) fn validate_stored_workflow(raw: RawWorkflowConfig) -> Result<WorkflowConfig, Problems> {
+    check(raw, None, true).map(|checked| checked.config)
+}
+
+fn check(
+    raw: RawWorkflowConfig,
+    platform: Option<SourcePlatform>,
+    stored: bool,
+) -> Result<Checked<WorkflowConfig>, Problems> {
     let mut report = Report::default();
     let schema_version = match raw.schema_version {
         Some(version) => {
@@ -77,7 +94,8 @@ pub fn check_workflow(
     for (index, table) in raw.tables.iter().enumerate() {
         let merged = merge_table_traced(&default, table);
         let path = child_index("tables", index);
-        let ctx = TableContext::new(&path, index, &merged.table, &merged.origins);
+        let mut ctx = TableContext::new(&path, index, &merged.table, &merged.origins);
+        ctx.stored = stored;
         if let Some(table) = validate_table(&ctx, &merged.table, platform, &mut report) {
             tables.push(table);
         }
@@ -238,6 +256,9 @@ pub(crate) struct TableContext<'a> {
     index: usize,
     label: String,
     origins: &'a Origins,
+    /// A stored configuration read back without its platform (see
+    /// [`validate_stored_workflow`]).
+    pub(crate) stored: bool,
 }
 
 impl<'a> TableContext<'a> {
@@ -258,6 +279,7 @@ impl<'a> TableContext<'a> {
             index,
             label,
             origins,
+            stored: false,
         }
     }
 
@@ -308,9 +330,12 @@ impl<'a> TableContext<'a> {
 
     /// The value at `relative` is not used by this table: refused when the table wrote it,
     /// ignored with a note when it inherited it.
+    /// A stored configuration drops such a value silently: it was accepted when it was created,
+    /// possibly by a release with fewer of these rules, and must still read back.
     fn unused(&self, report: &mut Report, relative: &'static str, unused: Unused) -> Verdict {
         match self.origins.of(relative) {
             Origin::Absent => Verdict::Absent,
+            _ if self.stored => Verdict::Ignored,
             Origin::Own => {
                 report.problems.push(self.own(relative), unused.refusal);
                 Verdict::Refused
@@ -418,7 +443,7 @@ pub(crate) fn validate_table(
     check_type_mappings(ctx, report, &column_type_mappings);
     let column_name_mappings = raw.column_name_mappings.clone().unwrap_or_default();
     check_name_mappings(ctx, report, &column_name_mappings);
-    if let Some(criteria) = &raw.where_clause_criteria {
+    if let Some(criteria) = raw.where_clause_criteria.as_ref().filter(|_| !ctx.stored) {
         if let Err(error) = check_where_clause_on(platform, criteria) {
             ctx.invalid(report, "whereClauseCriteria", error.reason());
         }
