@@ -788,7 +788,7 @@ fn validate_postgresql(
     let ssl_mode = raw.ssl_mode.map(|mode| mode.as_str().to_string());
     if extraction_path == PostgresExtractionPath::Native {
         if let Some(refusal) = native_ssl_mode_refusal(ssl_mode.as_deref()) {
-            problems.push(path, refusal);
+            problems.push(child_key(path, "ssl_mode"), refusal);
         }
     }
     Some(PostgresqlConnection {
@@ -1114,10 +1114,15 @@ mod tests {
         for mode in ["require", "verify-ca", "verify-full"] {
             let message = problems_of(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n"));
             assert!(
-                message.contains(&format!("connections.source.postgresql `ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak")),
+                message.contains(&format!("connections.source.postgresql.ssl_mode `ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak")),
                 "{message}"
             );
         }
+        // Reported next to other problems of the same section.
+        let message = problems_of(&format!(
+            "{POSTGRES}password = 12345678\nssl_mode = \"require\"\n"
+        ));
+        assert!(message.contains("has 2 problem(s)"), "{message}");
         for mode in ["disable", "allow", "prefer"] {
             let config =
                 parse_worker_config(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n")).unwrap();

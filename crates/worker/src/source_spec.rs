@@ -198,7 +198,7 @@ mod tests {
             .strip_prefix("[connections.source.postgresql] ")
             .expect("names the section");
         assert!(
-            offline.contains(&format!("connections.source.postgresql {reason}")),
+            offline.contains(&format!("connections.source.postgresql.ssl_mode {reason}")),
             "{offline}\n{err}"
         );
     }
