@@ -169,13 +169,24 @@ fn an_inherited_external_stage_is_ignored_by_a_regular_table() {
         problems(&own, R),
         ["tables[0].extraction.externalStage is only used when strategy is \"unload\": remove it or set strategy to \"unload\""]
     );
-    // Every table overrides the strategy: the stage in the defaults is dead.
-    let dead = workflow(
+    // Every table overrides the strategy: the defaults are consistent in themselves, so the
+    // unused stage is only a note, never an error.
+    let overridden = workflow(
         r#""extraction": {"strategy": "unload", "externalStage": "DB.S.STAGE"}"#,
         &[r#""extraction": {"strategy": "regular"}"#],
     );
+    let checked = check(&overridden, R);
     assert_eq!(
-        problems(&dead, R),
+        notes(&checked),
+        ["tables[0].extraction.externalStage is inherited from defaultTableConfiguration and ignored (table orders0): it is only used when strategy is \"unload\""]
+    );
+    // The defaults contradict themselves: refused at their own path.
+    let contradiction = workflow(
+        r#""extraction": {"strategy": "regular", "externalStage": "DB.S.STAGE"}"#,
+        &[""],
+    );
+    assert_eq!(
+        problems(&contradiction, R),
         ["defaultTableConfiguration.extraction.externalStage is not used by any table that inherits it (tables[0]): it is only used when strategy is \"unload\"; remove it or change those tables"]
     );
 }

@@ -101,7 +101,8 @@ fn check(
         }
         origins.push(merged.origins);
     }
-    report.refuse_defaults_no_table_uses(&origins);
+    let contradictions = defaults_contradictions(&default, platform, stored);
+    report.refuse_defaults_no_table_uses(&origins, &contradictions);
     check_distinct_targets(&tables, &mut report.problems);
     report.problems.dedup();
     let Report {
@@ -115,6 +116,22 @@ fn check(
         },
         notes,
     })
+}
+
+/// The values of the defaults that the defaults' own settings do not use (e.g.
+/// `watermarkColumn` next to `"strategy": "checksum"`): the defaults contradict themselves.
+/// Found by checking the defaults as the whole configuration of a table of their own.
+fn defaults_contradictions(
+    default: &RawTableConfig,
+    platform: Option<SourcePlatform>,
+    stored: bool,
+) -> HashSet<&'static str> {
+    let merged = merge_table_traced(default, &RawTableConfig::default());
+    let mut scratch = Report::default();
+    let mut ctx = TableContext::new(DEFAULTS, usize::MAX, &merged.table, &merged.origins);
+    ctx.stored = stored;
+    let _ = validate_table(&ctx, &merged.table, platform, &mut scratch);
+    scratch.ignored.iter().map(|ignored| ignored.path).collect()
 }
 
 /// What the checks found: problems, notes, and which inherited values each table ignored.
@@ -135,8 +152,14 @@ struct Ignored {
 
 impl Report {
     /// Refuses, at their path in the defaults, the inherited values that every table inheriting
-    /// them ignores: such a value is wrong for every table it reaches.
-    fn refuse_defaults_no_table_uses(&mut self, origins: &[Origins]) {
+    /// them ignores and that the defaults' own settings do not use either (`contradictions`):
+    /// such a value is wrong wherever it goes. A value the defaults use themselves but every
+    /// table overrides only gets the per-table notes: the user wrote nothing wrong.
+    fn refuse_defaults_no_table_uses(
+        &mut self,
+        origins: &[Origins],
+        contradictions: &HashSet<&'static str>,
+    ) {
         let mut reported: HashSet<&'static str> = HashSet::new();
         let inherited: std::collections::BTreeSet<&str> =
             origins.iter().flat_map(Origins::inherited).collect();
@@ -157,6 +180,9 @@ impl Report {
             };
             // Report a whole ignored object once when none of its inherited fields is used.
             let path = first.path;
+            if !contradictions.contains(path) {
+                continue;
+            }
             if !reported.insert(path) {
                 continue;
             }
