@@ -40,6 +40,7 @@ def start() -> int:
 
         logging.getLogger("fakesnow.server").setLevel(logging.WARNING)
         logging.getLogger("snowflake.connector").setLevel(logging.ERROR)
+        logging.getLogger("sqlglot").setLevel(logging.ERROR)
         with contextlib.closing(socket.socket()) as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
