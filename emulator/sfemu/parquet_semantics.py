@@ -179,7 +179,7 @@ def load_expression(
         checks.append(
             Check(
                 condition=f"{ref} IS NOT NULL AND try(decode({ref})) IS NULL",
-                preview=f"hex(substr({ref}, 1, 16))",
+                preview=f"left(hex({ref}), 32)",
                 error=lambda hexed: (
                     "Invalid UTF8 detected while decoding '"
                     + "".join(f"\\x{hexed[i:i + 2]}" for i in range(0, len(hexed or ""), 2))
@@ -233,7 +233,10 @@ def load_expression(
     return Loaded(sql=value, checks=checks)
 
 
-def _size_checks(value: str, target: TargetColumn) -> list[Check]:
+def _size_checks(loaded: str, target: TargetColumn) -> list[Check]:
+    # try(): the checks run together, before the load; a value another check rejects must not
+    # fail this one's query.
+    value = f"try({loaded})"
     kind = target.kind
     if kind == "VARCHAR":
         limit = target.max_length or VARCHAR_MAX_LENGTH
