@@ -38,7 +38,7 @@ import sqlglot.errors
 from fakesnow import info_schema
 from fakesnow.cursor import FakeSnowflakeCursor
 
-from sfemu import sessions, settings, system_functions
+from sfemu import cross_database, sessions, settings, system_functions
 
 BEGIN_RE = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.IGNORECASE)
 END_RE = re.compile(r"^\s*(COMMIT|ROLLBACK)\b", re.IGNORECASE)
@@ -113,6 +113,8 @@ class TransactionLog:
     busy: threading.RLock = field(default_factory=threading.RLock)
     # CURRENT_TRANSACTION() of the open transaction.
     transaction_id: int | None = None
+    # The DuckDB connection of each database the transaction wrote.
+    routing: cross_database.Routing = field(default_factory=cross_database.Routing)
 
     @property
     def open(self) -> bool:
@@ -158,6 +160,16 @@ def _rollback_conn(conn: Any) -> None:  # noqa: ANN401
         conn._duck_conn.execute("ROLLBACK")  # noqa: SLF001
     except duckdb.Error:
         pass  # autocommit statements roll back by themselves
+    _log_of_conn(conn).routing.finish(conn, commit=False)
+
+
+def _interrupt(conn: Any) -> None:  # noqa: ANN401
+    """Cancels what the session's connections run (a no-op when they are idle)."""
+    try:
+        conn._duck_conn.interrupt()  # noqa: SLF001
+    except (duckdb.Error, AttributeError):
+        pass
+    _log_of_conn(conn).routing.interrupt(conn)
 
 
 def _rollback_quietly(cursor: FakeSnowflakeCursor) -> None:
@@ -431,10 +443,7 @@ def _end_session(session: sessions.Session) -> None:
     conn = session.conn
     log = _log_of_conn(conn)
     if sessions.current_conn() is not conn:
-        try:
-            conn._duck_conn.interrupt()  # noqa: SLF001
-        except (duckdb.Error, AttributeError):
-            pass
+        _interrupt(conn)
     _notify_finished()  # its own lock waits notice the session is gone
     acquired = log.busy.acquire(timeout=30)
     try:
@@ -469,10 +478,7 @@ def abort_transaction(transaction_id: int) -> str:
         if log.transaction_id != transaction_id or not log.open:
             continue
         if sessions.current_conn() is not conn:
-            try:
-                conn._duck_conn.interrupt()  # noqa: SLF001
-            except (duckdb.Error, AttributeError):
-                pass
+            _interrupt(conn)
         _notify_finished()
         acquired = log.busy.acquire(timeout=30)
         try:
@@ -538,18 +544,18 @@ original_execute: Any = None
 class _Interrupter:
     """Cancels the running engine query when the statement timeout passes."""
 
-    def __init__(self, conn: Any, seconds: float | None) -> None:  # noqa: ANN401
+    def __init__(self, cursor: FakeSnowflakeCursor, seconds: float | None) -> None:
         self.fired = False
         self._timer: threading.Timer | None = None
         if seconds is not None:
-            self._timer = threading.Timer(max(seconds, 0.0), self._fire, args=(conn,))
+            self._timer = threading.Timer(max(seconds, 0.0), self._fire, args=(cursor,))
             self._timer.daemon = True
             self._timer.start()
 
-    def _fire(self, conn: Any) -> None:  # noqa: ANN401
+    def _fire(self, cursor: FakeSnowflakeCursor) -> None:
         self.fired = True
         try:
-            conn._duck_conn.interrupt()  # noqa: SLF001
+            cursor._duck_conn.interrupt()  # noqa: SLF001 (the connection the statement runs on)
         except (duckdb.Error, AttributeError):
             pass
 
@@ -570,9 +576,27 @@ def install() -> None:
     info_schema.insert_table_comment_sql = _outside_transaction(info_schema.insert_table_comment_sql)
     info_schema.insert_text_lengths_sql = _outside_transaction(info_schema.insert_text_lengths_sql)
 
+    def run(cursor: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
+        """fakesnow's execute on the DuckDB connection of the database the statement writes
+        (cross_database.py); the session's own connection outside explicit transactions."""
+        conn = cursor._conn  # noqa: SLF001
+        log = _log_of_conn(conn)
+        if not log.open or BEGIN_RE.match(command) or END_RE.match(command):
+            return original(cursor, command, *args, **kwargs)
+        chosen = log.routing.route(conn, command)
+        if chosen is conn._duck_conn:  # noqa: SLF001
+            return original(cursor, command, *args, **kwargs)
+        log.routing.sync(conn, chosen)
+        saved = cursor._duck_conn  # noqa: SLF001
+        cursor._duck_conn = chosen  # noqa: SLF001
+        try:
+            return original(cursor, command, *args, **kwargs)
+        finally:
+            cursor._duck_conn = saved  # noqa: SLF001
+
     def replay(cursor: FakeSnowflakeCursor, log: TransactionLog) -> None:
         for entry in log.statements:
-            original(cursor, entry.command, binding_params=entry.params, server=True)
+            run(cursor, entry.command, binding_params=entry.params, server=True)
             if entry.rowcount is not None and cursor.rowcount != entry.rowcount:
                 raise _Diverged(entry.command)
 
@@ -642,12 +666,14 @@ def install() -> None:
         duplicate_retried = False
         while True:
             seen = _ends_seen()
-            interrupter = _Interrupter(conn, deadline.statement_remaining())
+            interrupter = _Interrupter(self, deadline.statement_remaining())
             try:
                 if needs_replay:
                     replay(self._conn.cursor(), log)  # noqa: SLF001
                     needs_replay = False
-                original(self, command, *args, **kwargs)
+                run(self, command, *args, **kwargs)
+                if END_RE.match(command):
+                    log.routing.finish(conn, commit=not ROLLBACK_RE.match(command))
                 break
             except _Diverged as diverged:
                 _rollback_quietly(self)
