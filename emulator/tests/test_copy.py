@@ -154,6 +154,15 @@ class QuotedNamesTest(Fixture):
                 self.cur.execute(f'SELECT "MixedCase Text", "order", "GROUP", "x""y" FROM {qualified} ORDER BY "order"')
                 self.assertEqual(self.cur.fetchall(), [("a", 1, 3, 5), ("b", 2, 4, 6)])
 
+    def test_a_quoted_mixed_case_database(self) -> None:
+        database = '"' + harness.unique("Mixed").title() + '"'
+        for sql in [f"CREATE DATABASE {database}", f"CREATE SCHEMA {database}.S", f'CREATE TABLE {database}.S."t" (ID INT, NAME VARCHAR)']:
+            self.cur.execute(sql)
+        self.stage_file("m", "f.parquet", self.rows([1]))
+        self.assertEqual(len(self.copy(self.cur, "m", table=f'{database}.S."t"')), 1)
+        self.assertEqual(self.copy(self.cur, "m", table=f'{database}.S."t"'), [("Copy executed with 0 files processed.",)])
+        self.assertEqual(len(self.history(database)), 1)
+
     def test_transformation_with_quoted_names_files_and_a_named_format(self) -> None:
         self.cur.execute(f"CREATE FILE FORMAT {self.meta}.S.PQ TYPE = PARQUET USE_LOGICAL_TYPE = TRUE BINARY_AS_TEXT = FALSE")
         self.cur.execute(f'CREATE TABLE {self.target}.S."Mixed Case" ("order" INT, "J" VARIANT, "Label" VARCHAR)')
