@@ -7,12 +7,11 @@ Applied in strict mode only (SFEMU_STRICT=1); every rule is listed in emulator/R
 * BINARY_AS_TEXT = TRUE (Snowflake's default): a BYTE_ARRAY column without a logical or
   converted type is read as UTF-8 text ("Invalid UTF8 detected while decoding" otherwise); text
   loaded into a BINARY column is then decoded as hex (BINARY_INPUT_FORMAT's default).
-* USE_LOGICAL_TYPE = FALSE (Snowflake's default): only the legacy *converted* type of a column
-  counts. TIMESTAMP_MILLIS/MICROS mean a timestamp whose value is the UTC wall clock
-  (TIMESTAMP_NTZ); loaded into TIMESTAMP_TZ/LTZ it takes the session's TIMEZONE offset, which
-  shifts the instant. A TIMESTAMP or TIME logical type without a converted type (what pyarrow
-  writes for naive timestamps and times, and every writer for nanoseconds) is read as its raw
-  INT64 number and cannot be loaded into a date/time column.
+* USE_LOGICAL_TYPE = FALSE (Snowflake's default), as live loads report it: a UTC-adjusted
+  millisecond or microsecond TIMESTAMP is read as its UTC wall clock (TIMESTAMP_NTZ); loaded
+  into TIMESTAMP_TZ/LTZ it takes the session's TIMEZONE offset, which shifts the instant. Any
+  other TIMESTAMP (not UTC-adjusted, or nanoseconds) and every TIME is read as its raw INT64
+  number and cannot be loaded into a date/time column.
 * A Parquet string loaded into a VARIANT column is a VARIANT string, not parsed JSON.
 * Values longer than the column allows fail: VARCHAR without a length holds 16,777,216
   characters, BINARY 8,388,608 bytes, a VARIANT value 16 MB.
@@ -206,8 +205,12 @@ def load_expression(
         else:
             value = text
     elif column.logical in {"TIMESTAMP", "TIME"} and not fmt.use_logical_type:
-        legacy = column.converted.startswith("TIMESTAMP") or column.converted.startswith("TIME")
-        if not legacy:
+        readable = (
+            column.logical == "TIMESTAMP"
+            and bool(column.adjusted_to_utc)
+            and column.unit in {"milliseconds", "microseconds"}
+        )
+        if not readable:
             raw = _raw_integer(column, ref)
             if kind in {"TIMESTAMP_TZ", "TIMESTAMP_NTZ", "TIME", "DATE"}:
                 checks.append(
@@ -215,16 +218,16 @@ def load_expression(
                         condition=f"{ref} IS NOT NULL",
                         preview=raw,
                         error=lambda number, kind=kind: (
-                            f"Failed to cast variant value {number} to {kind} (a Parquet {column.logical} "
-                            "without a converted type is read as its number unless USE_LOGICAL_TYPE = TRUE)",
+                            f"Failed to cast variant value {number} to {kind} (this Parquet {column.logical} "
+                            "is read as its number unless USE_LOGICAL_TYPE = TRUE)",
                             CAST_ERROR,
                         ),
                     )
                 )
             value = raw
-        elif column.logical == "TIMESTAMP":
+        else:
             # The UTC wall clock, as a TIMESTAMP_NTZ.
-            wall = f"timezone('UTC', {ref})" if column.adjusted_to_utc else ref
+            wall = f"timezone('UTC', {ref})"
             value = f"timezone({literal(timezone)}, {wall})" if kind == "TIMESTAMP_TZ" else wall
     elif column.is_string and kind == "VARIANT":
         value = f"to_json({ref})"

@@ -24,11 +24,18 @@ class RulesTest(unittest.TestCase):
     def target(self, duck_type: str) -> semantics.TargetColumn:
         return semantics.TargetColumn("C", 1, duck_type)
 
-    def test_a_naive_timestamp_with_a_converted_type_loads_as_its_wall_clock(self) -> None:
-        # parquet-rs writes TIMESTAMP(MICROS, isAdjustedToUTC=false) with converted TIMESTAMP_MICROS.
+    def test_a_naive_timestamp_is_its_number_whatever_its_converted_type(self) -> None:
+        # Writers (parquet-rs, pyarrow) give TIMESTAMP(MICROS, isAdjustedToUTC=false) the
+        # converted type TIMESTAMP_MICROS too; live loads still report it unbound to NTZ.
         column = semantics.ParquetColumn("C", "INT64", "TIMESTAMP", "TIMESTAMP_MICROS", False, "microseconds")
         loaded = semantics.load_expression(column, '"C"', self.target("TIMESTAMP"), semantics.ParquetFormat(), "UTC")
-        self.assertEqual((loaded.sql, loaded.checks), ('"C"', []))
+        self.assertEqual(loaded.sql, 'epoch_us("C")')
+        self.assertEqual([c.condition for c in loaded.checks], ['"C" IS NOT NULL'])
+        nanos = semantics.ParquetColumn("C", "INT64", "TIMESTAMP", "NONE", True, "nanoseconds")
+        self.assertEqual(
+            semantics.load_expression(nanos, '"C"', self.target("BIGINT"), semantics.ParquetFormat(), "UTC").sql,
+            'epoch_ns("C")',
+        )
 
     def test_an_adjusted_timestamp_into_timestamp_tz_takes_the_session_offset(self) -> None:
         column = semantics.ParquetColumn("C", "INT64", "TIMESTAMP", "TIMESTAMP_MICROS", True, "microseconds")
