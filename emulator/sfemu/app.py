@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sfemu import arrow_fixes, protocol, statements
+from sfemu import arrow_fixes, copy_into, protocol, semi_structured, sessions, statements
 
 # Role named at login, per session token (fakesnow does not keep it).
 _roles: dict[str, str | None] = {}
@@ -82,10 +82,34 @@ async def login_request(request: Request) -> Response:
         # Snowflake answers a bad password with HTTP 200 and code 390100.
         return JSONResponse(BAD_CREDENTIALS)
     response = await fs_server.login_request(_with_json_body(request, document))
-    answer = protocol.login_response(_answer(response), document, dict(request.query_params))
-    if token := (answer.get("data") or {}).get("token"):
+    answer = _answer(response)
+    token = (answer.get("data") or {}).get("token")
+    if token and (conn := fs_server.sessions.get(token)) is not None:
+        parameters = (document.get("data") or {}).get("SESSION_PARAMETERS") or {}
+        try:
+            session = sessions.register(token, conn, parameters)
+        except Exception as error:  # noqa: BLE001 (an invalid login parameter refuses the login)
+            fs_server.sessions.pop(token, None)
+            return JSONResponse(unsupported(str(error)))
+        answer["data"]["sessionId"] = session.id
+    answer = protocol.login_response(answer, document, dict(request.query_params))
+    if token:
         _roles[token] = request.query_params.get("roleName")
     return JSONResponse(answer, status_code=response.status_code)
+
+
+async def session_request(request: Request) -> Response:
+    """Heartbeats keep a session alive; `?delete=true` is the client's logout, which ends the
+    session (its open transaction is rolled back, its locks released)."""
+    token = _token(request)
+    session = sessions.by_token(token)
+    if session is None:
+        return await fs_server.session(request)
+    if request.query_params.get("delete", "").lower() in {"true", "1"}:
+        await run_in_threadpool(sessions.end, session, "logged out")
+    else:
+        sessions.touch(token)
+    return JSONResponse({"data": None, "code": None, "message": None, "success": True})
 
 
 SESSION_EXPIRED = {
@@ -149,6 +173,7 @@ async def query_request(request: Request) -> Response:
     # which drivers know (they try to renew the session); fakesnow answers HTTP 401.
     if _token(request) not in fs_server.sessions:
         return JSONResponse(SESSION_EXPIRED)
+    sessions.touch(_token(request))
     document = await _json_body(request)
     if (count := statement_count(document.get("sqlText") or "")) > 1:
         return JSONResponse(multi_statement_refused(count))
@@ -227,6 +252,8 @@ def install_default_catalog_macros() -> None:
 
 def build_app() -> Starlette:
     statements.install()
+    copy_into.install()
+    semi_structured.install()
     install_default_catalog_macros()
     original_to_sf = fs_server.to_sf
     if not getattr(original_to_sf, "_sfemu", False):
@@ -237,10 +264,12 @@ def build_app() -> Starlette:
         to_sf._sfemu = True  # type: ignore[attr-defined]
         fs_server.to_sf = to_sf
 
-    replaced = {"/session/v1/login-request", "/queries/v1/query-request"}
+    replaced = {"/session/v1/login-request", "/queries/v1/query-request", "/session", "/session/heartbeat"}
     routes = [
         Route("/session/v1/login-request", login_request, methods=["POST"]),
         Route("/queries/v1/query-request", query_request, methods=["POST"]),
+        Route("/session", session_request, methods=["POST"]),
+        Route("/session/heartbeat", session_request, methods=["POST"]),
         Route("/session/token-request", token_request, methods=["POST"]),
         # Drivers post telemetry; accepted and dropped (fakesnow answers 404).
         Route("/telemetry/send", health, methods=["POST"]),
