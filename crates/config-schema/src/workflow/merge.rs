@@ -75,6 +75,7 @@ fn merge_target(d: &RawTargetIdentifier, t: &RawTargetIdentifier) -> RawTargetId
         table_name: replace(&d.table_name, &t.table_name),
         table_type: replace(&d.table_type, &t.table_type),
         iceberg_config: merge_nested(&d.iceberg_config, &t.iceberg_config, merge_iceberg),
+        existing_rows: replace(&d.existing_rows, &t.existing_rows),
     }
 }
 
