@@ -638,4 +638,42 @@ mod tests {
         );
         assert!(!path_names_file("x/ba.parquet", "a.parquet"));
     }
+
+    #[test]
+    fn a_copy_error_a_retry_may_cure_is_retryable_and_a_compilation_error_is_not() {
+        use migration_core::snowflake::{ErrorKind, SnowflakeError};
+        let copy = "COPY the partition's files into the target table";
+        let lost = TaskError::snowflake(copy)(SnowflakeError::OutcomeUnknown {
+            sql: "COPY INTO …".into(),
+            message: "connection reset".into(),
+        });
+        assert!(lost.is_retryable(), "{lost}");
+        let statement = |kind| SnowflakeError::Statement {
+            sql: "COPY INTO …".into(),
+            kind,
+            code: None,
+            sqlstate: None,
+            message: "x".into(),
+        };
+        for kind in [
+            ErrorKind::Network,
+            ErrorKind::Throttled,
+            ErrorKind::LockTimeout,
+        ] {
+            assert!(
+                TaskError::snowflake(copy)(statement(kind)).is_retryable(),
+                "{kind:?}"
+            );
+        }
+        for kind in [
+            ErrorKind::Compilation,
+            ErrorKind::Execution,
+            ErrorKind::Permission,
+        ] {
+            assert!(
+                !TaskError::snowflake(copy)(statement(kind)).is_retryable(),
+                "{kind:?}"
+            );
+        }
+    }
 }
