@@ -3,10 +3,9 @@
 //! (orchestrator)`. Either all of it commits or none, so a crash never leaves a workflow
 //! executing without tasks, and a rolled-back claim leaves it pending for the next round.
 //!
-//! With the procedure transport the push runs as the procedure's own (scoped) transaction and
-//! commits by itself; only a failure of the final COMMIT can then leave pushed tasks whose
-//! TABLE_METADATA rows were rolled back. Their plan fails ("no readable configuration") and
-//! the workflow, still pending, is claimed again with fresh rows.
+//! The push is a direct-transport queue operation joined into that transaction (the
+//! orchestrator never uses the procedures, see [`crate::context`]), so no task can exist
+//! without its TABLE_METADATA row.
 
 use config_schema::workflow::{TableConfig, WorkflowConfig};
 use config_schema::SourcePlatform;

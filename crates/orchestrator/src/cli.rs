@@ -76,8 +76,9 @@ pub struct DaemonArgs {
     #[arg(long, env = "DATA_MIGRATION_ORCHESTRATOR_AFFINITY")]
     pub affinity: Option<String>,
 
-    /// How queue operations reach Snowflake: `procedure` (CALL the deployed procedures) or
-    /// `direct` (the same statements in client transactions; needed on the local emulator).
+    /// The workers' queue transport: `procedure` (deploy the queue procedures the workers CALL)
+    /// or `direct` (deploy none; needed on the local emulator). The orchestrator's own queue
+    /// operations always run in its client transactions, whatever this says.
     #[arg(long, env = "DATA_MIGRATION_QUEUE_TRANSPORT", default_value = "procedure", global = true,
         value_parser = orchestrator::settings::parse_transport)]
     pub queue_transport: migration_core::queue::Transport,

@@ -1,16 +1,26 @@
 //! What every task handler shares: settings, statements, the queue, a pool of sessions, and
 //! the small readers of the metadata rows the handlers need.
+//!
+//! The orchestrator's own queue operations (pull, expire, heartbeat, push, complete, fail) always
+//! use the direct transport, whatever `--queue-transport` says: the orchestrator owns the
+//! metadata, and only direct queue steps join the client transaction of a plan or a load, so
+//! that a task's completion and the bookkeeping it guards commit together (a procedure's
+//! transaction commits on its own). `--queue-transport` only decides whether the procedures
+//! the workers call are deployed.
 
 use std::sync::{Arc, Mutex};
 
 use config_schema::workflow::TableConfig;
-use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue};
+use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue, Transport};
 use migration_core::snowflake::{Session, SqlValue};
 use migration_core::workflow::TaskKind;
 
 use crate::settings::DaemonConfig;
 use crate::sql::{Binds, Statements};
 use crate::task_error::TaskError;
+
+/// The transport of every queue operation of the orchestrator (see the module doc).
+pub const ORCHESTRATOR_TRANSPORT: Transport = Transport::Direct;
 
 /// Shared by the daemon loop and the task threads.
 #[derive(Debug)]
@@ -23,7 +33,7 @@ pub struct Context {
 
 impl Context {
     pub fn new(config: DaemonConfig) -> Result<Arc<Context>, TaskError> {
-        let queue = Queue::new(&config.names, config.transport)?;
+        let queue = Queue::new(&config.names, ORCHESTRATOR_TRANSPORT)?;
         Ok(Arc::new(Context {
             statements: Statements::new(&config.names),
             queue,
@@ -136,13 +146,23 @@ pub fn json_cell(row: &Row, index: usize) -> Option<serde_json::Value> {
     cell(row, index).and_then(|text| serde_json::from_str(text).ok())
 }
 
-/// The result of the completed predecessor of `task` of the given kind.
-pub fn predecessor_result(
+/// A completed predecessor of a task, as TASK_QUEUE holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predecessor {
+    pub task_id: i64,
+    /// The claim that completed it (TASK_QUEUE.ATTEMPTS).
+    pub attempts: i64,
+    /// Its JSON result, never null.
+    pub result: serde_json::Value,
+}
+
+/// The completed predecessor of `task` of the given kind.
+pub fn completed_predecessor(
     context: &Context,
     session: &mut Session,
     task: &ClaimedTask,
     expected: TaskKind,
-) -> Result<serde_json::Value, TaskError> {
+) -> Result<Predecessor, TaskError> {
     let statement = &context.statements.predecessor_results;
     let binds = Binds::from([("task_id", SqlValue::Int(task.id()))]);
     let rows = query(
@@ -151,23 +171,49 @@ pub fn predecessor_result(
         statement.sql(),
         &statement.params(&binds),
     )?;
-    rows.iter()
+    let missing = || TaskError::MissingPredecessor {
+        task_id: task.id(),
+        kind: task.kind.clone(),
+        expected: expected.as_str(),
+    };
+    let row = rows
+        .iter()
         .find(|row| cell(row, 1) == Some(expected.as_str()) && cell(row, 2) == Some("completed"))
-        .and_then(|row| json_cell(row, 3))
+        .ok_or_else(missing)?;
+    let result = json_cell(row, 3)
         .filter(|result| !result.is_null())
-        .ok_or_else(|| TaskError::MissingPredecessor {
-            task_id: task.id(),
-            kind: task.kind.clone(),
-            expected: expected.as_str(),
-        })
+        .ok_or_else(missing)?;
+    Ok(Predecessor {
+        task_id: int_cell(row, 0, "read the task's predecessors")?,
+        attempts: int_cell(row, 4, "read the task's predecessors")?,
+        result,
+    })
 }
 
-/// The merged configuration of a table, from TABLE_METADATA.
-pub fn table_configuration(
+/// The result of the completed predecessor of `task` of the given kind.
+pub fn predecessor_result(
+    context: &Context,
+    session: &mut Session,
+    task: &ClaimedTask,
+    expected: TaskKind,
+) -> Result<serde_json::Value, TaskError> {
+    Ok(completed_predecessor(context, session, task, expected)?.result)
+}
+
+/// A table's TABLE_METADATA row: its merged configuration and the analysis its plan recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub configuration: TableConfig,
+    /// The analyze result recorded by the plan; `None` before the table is planned.
+    pub analysis: Option<serde_json::Value>,
+}
+
+/// The TABLE_METADATA row of a table.
+pub fn table_row(
     context: &Context,
     session: &mut Session,
     table_id: i64,
-) -> Result<TableConfig, TaskError> {
+) -> Result<TableRow, TaskError> {
     let statement = &context.statements.table_configuration;
     let binds = Binds::from([("table_id", SqlValue::Int(table_id))]);
     let rows = query(
@@ -181,7 +227,21 @@ pub fn table_configuration(
         .first()
         .ok_or_else(|| unreadable("the row does not exist".to_owned()))?;
     let json = json_cell(row, 0).ok_or_else(|| unreadable("it is not JSON".to_owned()))?;
-    serde_json::from_value(json).map_err(|error| unreadable(error.to_string()))
+    let configuration =
+        serde_json::from_value(json).map_err(|error| unreadable(error.to_string()))?;
+    Ok(TableRow {
+        configuration,
+        analysis: json_cell(row, 3).filter(|analysis| !analysis.is_null()),
+    })
+}
+
+/// The merged configuration of a table, from TABLE_METADATA.
+pub fn table_configuration(
+    context: &Context,
+    session: &mut Session,
+    table_id: i64,
+) -> Result<TableConfig, TaskError> {
+    Ok(table_row(context, session, table_id)?.configuration)
 }
 
 /// The table id and the field name for errors.
@@ -195,4 +255,32 @@ pub fn required<T>(
         kind: task.kind.clone(),
         field,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use migration_core::metadata::MetadataNames;
+    use migration_core::snowflake::{Auth, ConnectParams};
+
+    #[test]
+    fn the_orchestrator_queue_is_direct_whatever_the_configured_transport() {
+        for configured in [Transport::Procedure, Transport::Direct] {
+            let mut config = DaemonConfig::new(
+                ConnectParams::new("acct", "user", Auth::Password("pw".into())),
+                MetadataNames::default(),
+            );
+            config.transport = configured;
+            let context = Context::new(config).expect("context");
+            assert_eq!(
+                context.queue.transport(),
+                Transport::Direct,
+                "{configured:?}"
+            );
+            assert_eq!(
+                context.config.transport, configured,
+                "kept for the deployment"
+            );
+        }
+    }
 }

@@ -1,19 +1,28 @@
-//! The `plan` task: after a worker analyzed a table, create or check the target table, record
-//! the analysis and the partitions, and push one `extract (worker) -> load (orchestrator)` pair
-//! per partition.
+//! The `plan` task: after a worker analyzed a table, check its plan, create or check the target
+//! table, then record the analysis and the partitions and push one `extract (worker) -> load
+//! (orchestrator)` pair per partition, in one transaction that also completes the plan task.
 //!
-//! Idempotent, so a plan repeated after a crash (or a lease lost mid-way) converges: the DDL is
-//! `IF NOT EXISTS`; the partition rows are inserted only when the table has none; then only
-//! partitions without an extract task get their pair, in the transaction that completes the
-//! plan task (one transaction with the direct transport; with procedures each queue call
-//! commits on its own, which the "only what is missing" rule makes safe).
+//! The analyze result is a worker's word: its column types are checked against a type grammar
+//! and its target names for pairs differing only in case before any DDL runs.
+//!
+//! DDL commits on its own in Snowflake, so the target database, schema and table are created
+//! first, `IF NOT EXISTS`. Everything else is one direct-transport transaction: the partitions,
+//! the pushes (queue steps joined into it), the analysis and the plan task's completion (fenced
+//! by its claim token) commit together, so a plan that lost its lease pushes and records nothing.
+//! A repeat after a crash converges: the DDL is idempotent, and since no partition was recorded
+//! the transaction runs again from the start; a repeat after a commit (a task reset by hand)
+//! finds the partitions and pushes only partitions without an extract task.
+//!
+//! An existing target table with rows is refused unless the table's `target.existingRows` says
+//! `append` or `truncate`; the truncate runs inside the transaction, before any partition is
+//! recorded, and only when no partition is recorded yet, so a repeat never empties a table that
+//! loads have filled since.
 
-use migration_core::metadata::MetadataNamesSql;
 use migration_core::plan::TablePlan;
 use migration_core::queue::{ClaimedTask, ExecutorType, TaskBatch};
 use migration_core::snowflake::{Session, SqlValue};
 use migration_core::workflow::{
-    table_folder, AnalyzeResult, ExtractPayload, LoadPayload, PlanPayload, TaskKind,
+    results_stage, table_folder, AnalyzeResult, ExtractPayload, LoadPayload, PlanPayload, TaskKind,
 };
 
 use crate::claim::{new_task, source_identifier};
@@ -21,7 +30,7 @@ use crate::context::{
     execute, int_cell, predecessor_result, query, required, table_configuration, Context,
 };
 use crate::sql::{now_value, Binds};
-use crate::target_table::{self, Prepared};
+use crate::target_table::{self, ExistingRowsAction, Prepared};
 use crate::task_error::TaskError;
 
 /// Partitions pushed per queue call (two tasks each).
@@ -35,6 +44,8 @@ pub struct PlanOutcome {
     pub partitions: usize,
     pub table_created: bool,
     pub already_planned: bool,
+    /// The rows the target held were emptied (`target.existingRows = "truncate"`).
+    pub truncated: bool,
 }
 
 pub fn run(
@@ -48,46 +59,33 @@ pub fn run(
     let result = AnalyzeResult::from_json(&analysis)?;
     let table = table_configuration(context, session, table_id)?;
     let target = target_table::target_table(&table);
+    target_table::check_plan(&target, &result.plan)?;
     let columns = target_table::target_columns(&result.plan);
     let prepared = target_table::prepare(context, session, &target, &columns)?;
     let target_name = target.qualified()?;
     let table_name = source_identifier(&table);
-
-    let stage = format!(
-        "@{}.TASK_RESULTS",
-        context.config.names.migration_schema_sql()
+    let table_stage_folder = table_folder(
+        &results_stage(&context.config.names),
+        task.workflow_id,
+        payload.table_index,
     );
-    let table_stage_folder = table_folder(&stage, payload.workflow_id, payload.table_index);
 
-    // First the partitions, committed: with the procedure transport every queue call below
-    // commits on its own (a procedure's transaction is scoped), so the rows the tasks refer
-    // to must exist before any task is pushed.
-    let (partitions, already_planned) = session.transaction(|session| {
-        record_analysis(
-            context,
-            session,
-            table_id,
-            &analysis,
-            &result.plan,
-            &target_name,
-        )?;
-        let partitions = recorded_partitions(context, session, table_id)?;
-        if !partitions.is_empty() {
-            return Ok::<_, TaskError>((partitions, true));
-        }
-        insert_partitions(
-            context,
-            session,
-            payload.workflow_id,
-            table_id,
-            &result.plan,
-        )?;
-        Ok((recorded_partitions(context, session, table_id)?, false))
-    })?;
-    // Then the tasks of the partitions that have none yet, and the plan's completion: one
-    // transaction with the direct transport; with procedures a repeat pushes only what is
-    // missing.
     session.transaction(|session| {
+        let mut partitions = recorded_partitions(context, session, table_id)?;
+        let already_planned = !partitions.is_empty();
+        let mut truncated = false;
+        if !already_planned {
+            if prepared == Prepared::ExistingMatches {
+                let action = target_table::handle_existing_rows(
+                    session,
+                    &target,
+                    table.target.existing_rows,
+                )?;
+                truncated = action == ExistingRowsAction::Truncate;
+            }
+            insert_partitions(context, session, task.workflow_id, table_id, &result.plan)?;
+            partitions = recorded_partitions(context, session, table_id)?;
+        }
         let pushed = pushed_partitions(context, session, table_id)?;
         let unpushed: Vec<(i64, i64)> = partitions
             .iter()
@@ -97,21 +95,35 @@ pub fn run(
         push_partition_tasks(
             context,
             session,
-            &payload,
-            table_id,
-            &table_name,
-            &result.plan,
+            &PartitionTasks {
+                payload: &payload,
+                workflow_id: task.workflow_id,
+                table_id,
+                table_name: &table_name,
+                plan: &result.plan,
+                table_stage_folder: &table_stage_folder,
+            },
             &unpushed,
-            &table_stage_folder,
+        )?;
+        // The UPDATEs of shared metadata rows last, right before COMMIT.
+        record_analysis(
+            context,
+            session,
+            table_id,
+            &analysis,
+            &result.plan,
+            &target_name,
         )?;
         let outcome = PlanOutcome {
             partitions: partitions.len(),
             table_created: prepared == Prepared::Created,
             already_planned,
+            truncated,
         };
         let result = serde_json::json!({
             "partitions": outcome.partitions,
             "tableCreated": outcome.table_created,
+            "truncated": outcome.truncated,
             "target": target_name,
         });
         context.queue.complete(session, &task.lease, &result)?;
@@ -236,17 +248,23 @@ fn insert_partitions(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the tasks of a table's partitions are made from.
+struct PartitionTasks<'a> {
+    payload: &'a PlanPayload,
+    workflow_id: i64,
+    table_id: i64,
+    table_name: &'a str,
+    plan: &'a TablePlan,
+    table_stage_folder: &'a str,
+}
+
 fn push_partition_tasks(
     context: &Context,
     session: &mut Session,
-    payload: &PlanPayload,
-    table_id: i64,
-    table_name: &str,
-    plan: &TablePlan,
+    tasks: &PartitionTasks<'_>,
     partitions: &[(i64, i64)],
-    table_stage_folder: &str,
 ) -> Result<(), TaskError> {
+    let (plan, table_name) = (tasks.plan, tasks.table_name);
     for chunk in partitions.chunks(PUSH_BATCH_PARTITIONS) {
         let mut batch = TaskBatch::new();
         for &(partition_id, number) in chunk {
@@ -263,15 +281,15 @@ fn push_partition_tasks(
             let mut partition_plan = plan.clone();
             partition_plan.partitions = vec![partition.clone()];
             let extract = ExtractPayload {
-                workflow_id: payload.workflow_id,
-                table_index: payload.table_index,
+                workflow_id: tasks.workflow_id,
+                table_index: tasks.payload.table_index,
                 plan: partition_plan,
                 partition: partition.clone(),
-                table_stage_folder: table_stage_folder.to_owned(),
+                table_stage_folder: tasks.table_stage_folder.to_owned(),
             };
             let load = LoadPayload {
-                workflow_id: payload.workflow_id,
-                table_index: payload.table_index,
+                workflow_id: tasks.workflow_id,
+                table_index: tasks.payload.table_index,
                 partition_index: partition.index,
             };
             let mut extract_task = new_task(
@@ -279,7 +297,7 @@ fn push_partition_tasks(
                 ExecutorType::Worker,
                 TaskKind::Extract,
                 format!("extract partition {} of {table_name}", partition.index),
-                table_id,
+                tasks.table_id,
                 extract.to_json(),
                 EXTRACT_PRIORITY,
             );
@@ -289,7 +307,7 @@ fn push_partition_tasks(
                 ExecutorType::Orchestrator,
                 TaskKind::Load,
                 format!("load partition {} of {table_name}", partition.index),
-                table_id,
+                tasks.table_id,
                 load.to_json(),
                 LOAD_PRIORITY,
             );
@@ -298,7 +316,7 @@ fn push_partition_tasks(
             let load_index = batch.add(load_task);
             batch.add_dependency(extract_index, load_index);
         }
-        context.queue.push(session, payload.workflow_id, &batch)?;
+        context.queue.push(session, tasks.workflow_id, &batch)?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! How the daemon runs: where it connects, which queue transport it uses, how often it polls,
-//! how many tasks it runs at once, and the lease and retry settings of the tasks it pushes.
+//! How the daemon runs: where it connects, which queue transport the workers use, how often it
+//! polls, how many tasks it runs at once, and the lease and retry settings of the tasks it
+//! pushes.
 
 use std::time::Duration;
 
@@ -7,7 +8,9 @@ use migration_core::metadata::MetadataNames;
 use migration_core::queue::{RetryPolicy, Transport};
 use migration_core::snowflake::ConnectParams;
 
-/// Environment variable choosing the queue transport: `procedure` (default) or `direct`.
+/// Environment variable choosing the workers' queue transport: `procedure` (default: the queue
+/// procedures are deployed) or `direct` (they are not). The orchestrator's own queue operations
+/// always use the direct transport.
 pub const ENV_QUEUE_TRANSPORT: &str = "DATA_MIGRATION_QUEUE_TRANSPORT";
 /// Environment variable with the orchestrator's affinity group.
 pub const ENV_AFFINITY: &str = "DATA_MIGRATION_ORCHESTRATOR_AFFINITY";
@@ -17,6 +20,9 @@ pub const ENV_AFFINITY: &str = "DATA_MIGRATION_ORCHESTRATOR_AFFINITY";
 pub struct DaemonConfig {
     pub connection: ConnectParams,
     pub names: MetadataNames,
+    /// The workers' queue transport: with `Procedure` the deployment creates the queue
+    /// procedures the workers call. The orchestrator's own queue operations always run direct
+    /// ([`crate::context::ORCHESTRATOR_TRANSPORT`]), so they join its transactions.
     pub transport: Transport,
     /// Workflows and tasks this orchestrator takes; `None` takes all.
     pub affinity: Option<String>,

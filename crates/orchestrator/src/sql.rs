@@ -145,15 +145,6 @@ impl Statements {
         )
     }
 
-    /// COPY's load history of a table in `target_database_sql`.
-    pub fn load_history(&self, target_database_sql: &str) -> Statement {
-        Statement::with_target_database(
-            sql_file!("load_history.sql"),
-            &self.names,
-            target_database_sql,
-        )
-    }
-
     /// The metadata names these statements were rendered for.
     pub fn names(&self) -> &MetadataNames {
         &self.names

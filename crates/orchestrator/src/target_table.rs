@@ -1,15 +1,18 @@
-//! The target table of a planned table: its name and columns for the DDL, created when
-//! missing, checked when it exists.
+//! The target table of a planned table: its name and columns for the DDL, checked before any
+//! DDL, created when missing, checked when it exists; what it already holds, and what the
+//! table's `target.existingRows` says to do about it.
 
+use config_schema::workflow::model::ExistingRows;
 use config_schema::workflow::TableConfig;
 use migration_core::load::{
-    check_existing_columns, create_database_sql, create_schema_sql, create_table_sql,
-    sql_identifier, ExistingColumn, LoadError, TargetColumn, TargetTable,
+    check_existing_columns, check_planned_columns, count_rows_sql, create_database_sql,
+    create_schema_sql, create_table_sql, is_semi_structured, quote_stored, sql_identifier,
+    truncate_table_sql, ExistingColumn, LoadColumn, LoadError, TargetColumn, TargetTable,
 };
 use migration_core::plan::TablePlan;
 use migration_core::snowflake::{Session, SqlValue};
 
-use crate::context::{cell, execute, query, Context};
+use crate::context::{cell, execute, int_cell, query, Context};
 use crate::sql::Binds;
 use crate::task_error::TaskError;
 
@@ -23,8 +26,8 @@ pub fn target_table(table: &TableConfig) -> TargetTable {
 }
 
 /// The columns of the target table from the plan (names and types after `columnNameMappings`
-/// and `columnTypeMappings`). Plan names are Snowflake's stored names; a name Snowflake would
-/// not store as written unquoted is quoted.
+/// and `columnTypeMappings`). Plan names are Snowflake's stored names, so each is quoted
+/// exactly.
 pub fn target_columns(plan: &TablePlan) -> Vec<TargetColumn> {
     plan.columns
         .iter()
@@ -36,33 +39,39 @@ pub fn target_columns(plan: &TablePlan) -> Vec<TargetColumn> {
         .collect()
 }
 
-/// A stored column name as it must be written in SQL: unquoted when it is an upper-case plain
-/// identifier, else in double quotes.
+/// The columns a COPY loads from the plan's files: the exact names (the Parquet field names)
+/// and whether each is parsed as JSON.
+pub fn load_columns(plan: &TablePlan) -> Vec<LoadColumn> {
+    plan.columns
+        .iter()
+        .map(|column| LoadColumn {
+            name: column.target_name.clone(),
+            semi_structured: is_semi_structured(&column.snowflake_type),
+        })
+        .collect()
+}
+
+/// Checks the plan's columns before any DDL: every type is a type name (the analyze result is
+/// a worker's word), and no two target names differ only in case.
+pub fn check_plan(target: &TargetTable, plan: &TablePlan) -> Result<(), LoadError> {
+    let source_names: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|column| column.source.name.clone())
+        .collect();
+    check_planned_columns(target, &target_columns(plan), &source_names)
+}
+
+/// A stored column name as it must be written in SQL: always in double quotes, so reserved
+/// words (`ORDER`), spaces and case all survive.
 pub fn column_sql_name(stored: &str) -> String {
-    let plain = stored
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
-        && stored
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    if plain {
-        stored.to_owned()
-    } else {
-        format!("\"{}\"", stored.replace('"', "\"\""))
-    }
+    quote_stored(stored)
 }
 
 /// How Snowflake stores a configured name: a quoted name without its quotes, a plain name in
 /// upper case (what INFORMATION_SCHEMA reports).
 pub fn stored_identifier(configured: &str) -> String {
-    match configured
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-    {
-        Some(inner) => inner.replace("\"\"", "\""),
-        None => configured.to_ascii_uppercase(),
-    }
+    migration_core::load::stored_name(configured)
 }
 
 /// What [`prepare`] did.
@@ -143,6 +152,68 @@ pub fn existing_columns(
         .collect())
 }
 
+/// What the plan does about rows already in the target table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExistingRowsAction {
+    /// The table is empty (or was just created): nothing to do.
+    None,
+    /// `append`: keep the rows.
+    Keep,
+    /// `truncate`: empty the table in the plan's transaction.
+    Truncate,
+}
+
+/// Decides what to do with `rows` rows already in the table; `refuse` (the default) fails the
+/// table, naming it and the option.
+pub fn existing_rows_action(
+    table: &str,
+    rows: i64,
+    policy: ExistingRows,
+) -> Result<ExistingRowsAction, TaskError> {
+    if rows <= 0 {
+        return Ok(ExistingRowsAction::None);
+    }
+    match policy {
+        ExistingRows::Append => Ok(ExistingRowsAction::Keep),
+        ExistingRows::Truncate => Ok(ExistingRowsAction::Truncate),
+        ExistingRows::Refuse => Err(TaskError::TargetNotEmpty {
+            table: table.to_owned(),
+            rows,
+        }),
+    }
+}
+
+/// Inside the plan's transaction: counts the rows of an existing target table and refuses,
+/// keeps or truncates them as the table's configuration says. TRUNCATE is DML in Snowflake, so
+/// it commits only with the partitions and the pushed tasks, and a repeated plan converges.
+pub fn handle_existing_rows(
+    session: &mut Session,
+    target: &TargetTable,
+    policy: ExistingRows,
+) -> Result<ExistingRowsAction, TaskError> {
+    let rows = query(
+        session,
+        "count the rows of the target table",
+        &count_rows_sql(target)?,
+        &[],
+    )?;
+    let count = match rows.first() {
+        Some(row) => int_cell(row, 0, "count the rows of the target table")?,
+        None => 0,
+    };
+    let action = existing_rows_action(&target.qualified()?, count, policy)?;
+    if action == ExistingRowsAction::Truncate {
+        execute(
+            session,
+            "truncate the target table",
+            &truncate_table_sql(target)?,
+            &[],
+        )?;
+        tracing::warn!(table = %target.qualified()?, rows = count, "target table truncated (target.existingRows = \"truncate\")");
+    }
+    Ok(action)
+}
+
 /// The qualified target name for SQL.
 pub fn qualified(target: &TargetTable) -> Result<String, LoadError> {
     target.qualified()
@@ -153,8 +224,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_names_are_quoted_only_when_needed() {
-        assert_eq!(column_sql_name("ORDER_ID"), "ORDER_ID");
+    fn stored_names_are_always_quoted() {
+        assert_eq!(column_sql_name("ORDER_ID"), "\"ORDER_ID\"");
+        assert_eq!(column_sql_name("ORDER"), "\"ORDER\"");
         assert_eq!(column_sql_name("Order Date"), "\"Order Date\"");
         assert_eq!(column_sql_name("id"), "\"id\"");
         assert_eq!(column_sql_name("A\"B"), "\"A\"\"B\"");
@@ -166,5 +238,31 @@ mod tests {
         assert_eq!(stored_identifier("public"), "PUBLIC");
         assert_eq!(stored_identifier("\"MyTable\""), "MyTable");
         assert_eq!(stored_identifier("\"a\"\"b\""), "a\"b");
+    }
+
+    #[test]
+    fn rows_in_the_target_are_refused_unless_the_configuration_says_what_to_do() {
+        let table = "\"TGT\".\"PUBLIC\".\"ORDERS\"";
+        for policy in [
+            ExistingRows::Refuse,
+            ExistingRows::Append,
+            ExistingRows::Truncate,
+        ] {
+            assert_eq!(
+                existing_rows_action(table, 0, policy).unwrap(),
+                ExistingRowsAction::None
+            );
+        }
+        assert_eq!(
+            existing_rows_action(table, 5, ExistingRows::Append).unwrap(),
+            ExistingRowsAction::Keep
+        );
+        assert_eq!(
+            existing_rows_action(table, 5, ExistingRows::Truncate).unwrap(),
+            ExistingRowsAction::Truncate
+        );
+        let error = existing_rows_action(table, 5, ExistingRows::Refuse).unwrap_err();
+        insta::assert_snapshot!(error.to_string(), @r#"target table "TGT"."PUBLIC"."ORDERS" already holds 5 rows, and a workflow never appends to a table silently: set the table's `target.existingRows` to "append" (keep them and add the source's rows) or "truncate" (empty the table first), or empty the table yourself, then create the workflow again"#);
+        assert!(!error.is_retryable());
     }
 }

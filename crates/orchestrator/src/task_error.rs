@@ -4,7 +4,7 @@
 use migration_core::load::LoadError;
 use migration_core::queue::QueueError;
 use migration_core::snowflake::SnowflakeError;
-use migration_core::workflow::TaskPayloadError;
+use migration_core::workflow::{ResultCheckError, TaskPayloadError};
 
 /// Errors of plan and load tasks, and of the daemon's housekeeping.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,22 @@ pub enum TaskError {
         action: &'static str,
         message: String,
     },
+
+    #[error("load task {task_id} refuses the result of extract task {extract_task_id} (stage folder `{folder}`): {source}; nothing was loaded: the result was changed by hand or by another program, so extract the partition again (create the workflow again)")]
+    UntrustedResult {
+        task_id: i64,
+        extract_task_id: i64,
+        folder: String,
+        #[source]
+        source: Box<ResultCheckError>,
+    },
+
+    #[error("target table {table} already holds {rows} rows, and a workflow never appends to a table silently: set the table's `target.existingRows` to \"append\" (keep them and add the source's rows) or \"truncate\" (empty the table first), or empty the table yourself, then create the workflow again")]
+    TargetNotEmpty { table: String, rows: i64 },
+
+    /// Another load completed the partition first; this load's transaction was rolled back.
+    #[error("partition {partition} of {table} was completed by another load meanwhile; this load's COPY was rolled back")]
+    PartitionCompletedBefore { table: String, partition: u32 },
 }
 
 impl TaskError {

@@ -235,6 +235,7 @@ fn merge_target(
             &s.iceberg_config,
             merge_iceberg,
         ),
+        existing_rows: pick(t, "existingRows", &d.existing_rows, &s.existing_rows),
     }
 }
 

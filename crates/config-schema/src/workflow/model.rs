@@ -6,7 +6,9 @@
 
 use serde::{Serialize, Serializer};
 
-pub use super::raw::{ColumnNameMapping, ColumnTypeMapping, IcebergMigrationStrategy, TableType};
+pub use super::raw::{
+    ColumnNameMapping, ColumnTypeMapping, ExistingRows, IcebergMigrationStrategy, TableType,
+};
 use super::raw::{RawTableConfig, RawWorkflowConfig};
 use crate::problem::Problems;
 
@@ -68,6 +70,8 @@ pub struct TargetTable {
     /// Present exactly when `table_type` is Iceberg.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iceberg_config: Option<IcebergConfig>,
+    /// What to do with rows already in the table (default: refuse).
+    pub existing_rows: ExistingRows,
 }
 
 /// `target.icebergConfig`, checked, with the strategy resolved.
@@ -181,5 +185,74 @@ impl TryFrom<RawTableConfig> for TableConfig {
             Some(table) if report.problems.is_empty() => Ok(table),
             _ => Err(report.problems),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::parse_workflow_value;
+
+    fn table(default_target: serde_json::Value, target: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "defaultTableConfiguration": {"target": default_target, "columnNamesToPartitionBy": ["id"]},
+            "tables": [{
+                "source": {"databaseName": "d", "schemaName": "s", "tableName": "t"},
+                "target": target
+            }]
+        })
+    }
+
+    #[test]
+    fn existing_rows_defaults_to_refuse_is_inherited_and_round_trips() {
+        let names = serde_json::json!({"databaseName": "D", "schemaName": "S", "tableName": "T"});
+        let plain = parse_workflow_value(&table(serde_json::json!({}), names.clone()), None)
+            .expect("valid");
+        assert_eq!(plain.tables[0].target.existing_rows, ExistingRows::Refuse);
+
+        let inherited = parse_workflow_value(
+            &table(
+                serde_json::json!({"existingRows": "truncate"}),
+                names.clone(),
+            ),
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            inherited.tables[0].target.existing_rows,
+            ExistingRows::Truncate
+        );
+
+        let mut own = names.clone();
+        own["existingRows"] = "append".into();
+        let overridden = parse_workflow_value(
+            &table(serde_json::json!({"existingRows": "truncate"}), own),
+            None,
+        )
+        .expect("valid");
+        let stored = serde_json::to_value(&overridden.tables[0]).expect("serializes");
+        assert_eq!(stored["target"]["existingRows"], "append");
+        let read_back: TableConfig = serde_json::from_value(stored).expect("reads back");
+        assert_eq!(read_back.target.existing_rows, ExistingRows::Append);
+
+        // A configuration stored before the field existed reads as the default.
+        let mut old = serde_json::to_value(&plain.tables[0]).expect("serializes");
+        old["target"]
+            .as_object_mut()
+            .expect("object")
+            .remove("existingRows");
+        let read_old: TableConfig = serde_json::from_value(old).expect("reads back");
+        assert_eq!(read_old.target.existing_rows, ExistingRows::Refuse);
+    }
+
+    #[test]
+    fn an_unknown_existing_rows_value_is_refused() {
+        let mut names =
+            serde_json::json!({"databaseName": "D", "schemaName": "S", "tableName": "T"});
+        names["existingRows"] = "replace".into();
+        let error = parse_workflow_value(&table(serde_json::json!({}), names), None)
+            .expect_err("unknown value")
+            .to_string();
+        assert!(error.contains("existingRows"), "{error}");
     }
 }

@@ -76,6 +76,23 @@ pub struct RawTargetIdentifier {
     pub table_type: Option<TableType>,
     /// Required when tableType is "iceberg".
     pub iceberg_config: Option<RawIcebergConfig>,
+    /// What to do when the target table already exists and holds rows: "refuse" (default; the
+    /// table fails with an error), "append" (keep them and add the source's rows) or
+    /// "truncate" (empty the table first, in the transaction that plans it).
+    pub existing_rows: Option<ExistingRows>,
+}
+
+/// What a workflow does with rows already in its target table (`target.existingRows`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExistingRows {
+    /// Fail the table, naming it and this option: a fresh workflow never appends silently.
+    #[default]
+    Refuse,
+    /// Keep the rows and add the source's rows to them.
+    Append,
+    /// Empty the table before any partition is loaded.
+    Truncate,
 }
 
 /// The kind of Snowflake table created.

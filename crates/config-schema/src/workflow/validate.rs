@@ -560,6 +560,7 @@ fn validate_target(
         table_name: table_name?,
         table_type,
         iceberg_config,
+        existing_rows: target.existing_rows.unwrap_or_default(),
     })
 }
 

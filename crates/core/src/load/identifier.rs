@@ -1,11 +1,17 @@
 //! Snowflake identifiers as they appear in generated SQL.
+//!
+//! Every name the project writes into Snowflake SQL is quoted, so reserved words (`ORDER`,
+//! `GROUP`, `ROWS`), spaces and mixed case all work. A configured name keeps Snowflake's own
+//! resolution: a plain name (`orders`) means what it would mean unquoted, the upper-case
+//! `"ORDERS"`; a name written in double quotes (`"MixedCase Text"`) keeps its case.
 
 use config_schema::identifier::is_plain_identifier;
 
 use super::LoadError;
 
-/// Renders a configured name for SQL. A name already in double quotes is kept verbatim (its
-/// embedded quotes must be doubled); any other name must be a plain identifier.
+/// Renders a configured name for SQL, always in double quotes. A name already in double quotes
+/// is kept verbatim (its embedded quotes must be doubled); any other name must be a plain
+/// identifier and is rendered as the upper-case name Snowflake would resolve it to.
 pub fn sql_identifier(name: &str) -> Result<String, LoadError> {
     let invalid = |reason: &str| LoadError::InvalidIdentifier {
         name: name.to_string(),
@@ -29,12 +35,29 @@ pub fn sql_identifier(name: &str) -> Result<String, LoadError> {
         return Ok(name.to_string());
     }
     if is_plain_identifier(name) {
-        Ok(name.to_string())
+        Ok(quote_stored(&name.to_ascii_uppercase()))
     } else {
         Err(invalid(
             "use letters, digits, `_` or `$` (not starting with a digit), or write it in double quotes",
         ))
     }
+}
+
+/// How Snowflake stores a configured name (what INFORMATION_SCHEMA reports): a quoted name
+/// without its quotes, a plain name in upper case.
+pub fn stored_name(configured: &str) -> String {
+    match configured
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        Some(inner) if !inner.is_empty() => inner.replace("\"\"", "\""),
+        _ => configured.to_ascii_uppercase(),
+    }
+}
+
+/// A stored name (exact, as INFORMATION_SCHEMA reports it) in double quotes for SQL.
+pub fn quote_stored(stored: &str) -> String {
+    format!("\"{}\"", stored.replace('"', "\"\""))
 }
 
 /// The name a source column gets in Snowflake when no `columnNameMappings` entry renames it:
@@ -48,7 +71,7 @@ pub fn target_column_name(source_name: &str) -> String {
     }
 }
 
-/// `database.schema.table`, each part rendered with [`sql_identifier`].
+/// `"DATABASE"."SCHEMA"."TABLE"`, each part rendered with [`sql_identifier`].
 pub fn qualified_name(database: &str, schema: &str, table: &str) -> Result<String, LoadError> {
     Ok(format!(
         "{}.{}.{}",
@@ -63,10 +86,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_and_quoted_names_are_kept() {
-        assert_eq!(sql_identifier("orders").unwrap(), "orders");
+    fn plain_names_fold_to_upper_case_and_quoted_names_are_kept() {
+        assert_eq!(sql_identifier("orders").unwrap(), "\"ORDERS\"");
+        assert_eq!(sql_identifier("order").unwrap(), "\"ORDER\"");
         assert_eq!(sql_identifier("\"MyTable\"").unwrap(), "\"MyTable\"");
+        assert_eq!(
+            sql_identifier("\"MixedCase Text\"").unwrap(),
+            "\"MixedCase Text\""
+        );
         assert_eq!(sql_identifier("\"a\"\"b\"").unwrap(), "\"a\"\"b\"");
+        assert_eq!(
+            qualified_name("tgt", "public", "\"Orders\"").unwrap(),
+            "\"TGT\".\"PUBLIC\".\"Orders\""
+        );
+    }
+
+    #[test]
+    fn stored_names_resolve_like_snowflake_and_quote_back() {
+        assert_eq!(stored_name("public"), "PUBLIC");
+        assert_eq!(stored_name("\"MyTable\""), "MyTable");
+        assert_eq!(stored_name("\"a\"\"b\""), "a\"b");
+        assert_eq!(quote_stored("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_stored("Order Date"), "\"Order Date\"");
     }
 
     #[test]

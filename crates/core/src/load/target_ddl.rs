@@ -1,6 +1,8 @@
-//! DDL for the target database, schema and table, and the check of an existing table.
+//! DDL for the target database, schema and table, the checks of the planned columns (types
+//! and names) and of an existing table, and the statements that look into or empty it.
 
-use super::identifier::{qualified_name, sql_identifier};
+use super::identifier::{qualified_name, sql_identifier, stored_name};
+use super::snowflake_type::checked_snowflake_type;
 use super::LoadError;
 
 /// Where a table lands in Snowflake, as configured (names may be quoted).
@@ -18,7 +20,8 @@ impl TargetTable {
     }
 }
 
-/// One column of the target table: its SQL name (plain or quoted) and Snowflake type.
+/// One column of the target table: its name as configured (plain, or quoted to keep its case:
+/// see [`sql_identifier`]) and its Snowflake type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetColumn {
     pub name: String,
@@ -48,8 +51,9 @@ pub fn create_schema_sql(target: &TargetTable) -> Result<String, LoadError> {
     ))
 }
 
-/// `CREATE TABLE IF NOT EXISTS` with one line per column. Nullability is not carried over:
-/// a migration must never fail a load because the source allowed a NULL the catalog hid.
+/// `CREATE TABLE IF NOT EXISTS` with one line per column, every name quoted and every type
+/// checked ([`checked_snowflake_type`]). Nullability is not carried over: a migration must
+/// never fail a load because the source allowed a NULL the catalog hid.
 pub fn create_table_sql(
     target: &TargetTable,
     columns: &[TargetColumn],
@@ -63,7 +67,7 @@ pub fn create_table_sql(
         lines.push(format!(
             "    {} {}",
             sql_identifier(&column.name)?,
-            column.snowflake_type
+            checked_type(&table, column)?
         ));
     }
     Ok(format!(
@@ -72,16 +76,61 @@ pub fn create_table_sql(
     ))
 }
 
-/// How Snowflake stores a column name: unquoted names fold to upper case, quoted names keep
-/// their case without the quotes.
-fn stored_name(sql_name: &str) -> String {
-    match sql_name
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-    {
-        Some(inner) => inner.replace("\"\"", "\""),
-        None => sql_name.to_ascii_uppercase(),
+fn checked_type(table: &str, column: &TargetColumn) -> Result<String, LoadError> {
+    checked_snowflake_type(&column.snowflake_type).map_err(|reason| LoadError::InvalidType {
+        table: table.to_string(),
+        column: stored_name(&column.name),
+        snowflake_type: column.snowflake_type.clone(),
+        reason,
+    })
+}
+
+/// Checks the planned columns before any DDL runs: every type is a type name, and no two
+/// names differ only in case (COPY matches Parquet fields to columns case-insensitively, so
+/// such a pair would load one value into both or neither). `source_names` are the source
+/// columns in the same order, for the message.
+pub fn check_planned_columns(
+    target: &TargetTable,
+    columns: &[TargetColumn],
+    source_names: &[String],
+) -> Result<(), LoadError> {
+    let table = target.qualified()?;
+    for column in columns {
+        checked_type(&table, column)?;
     }
+    for (index, column) in columns.iter().enumerate() {
+        let name = stored_name(&column.name);
+        let twin = columns[..index]
+            .iter()
+            .position(|earlier| stored_name(&earlier.name).to_lowercase() == name.to_lowercase());
+        if let Some(earlier) = twin {
+            let source = |at: usize| {
+                source_names
+                    .get(at)
+                    .cloned()
+                    .unwrap_or_else(|| stored_name(&columns[at].name))
+            };
+            return Err(LoadError::CaseOnlyDuplicate {
+                table,
+                first_source: source(earlier),
+                first_target: stored_name(&columns[earlier].name),
+                second_source: source(index),
+                second_target: name,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `SELECT COUNT(*)` of the target table (Snowflake answers it from metadata).
+pub fn count_rows_sql(target: &TargetTable) -> Result<String, LoadError> {
+    Ok(format!("SELECT COUNT(*) FROM {}", target.qualified()?))
+}
+
+/// `TRUNCATE TABLE` of the target table: DML in Snowflake, so it commits or rolls back with
+/// the transaction it runs in.
+pub fn truncate_table_sql(target: &TargetTable) -> Result<String, LoadError> {
+    Ok(format!("TRUNCATE TABLE {}", target.qualified()?))
 }
 
 /// The family a Snowflake type belongs to, for a loose compatibility check: an existing
@@ -174,25 +223,90 @@ mod tests {
         )
         .unwrap();
         insta::assert_snapshot!(sql, @r#"
-        CREATE TABLE IF NOT EXISTS TGT.public."Orders" (
-            id NUMBER(19,0),
+        CREATE TABLE IF NOT EXISTS "TGT"."PUBLIC"."Orders" (
+            "ID" NUMBER(19,0),
             "Order Date" TIMESTAMP_NTZ(6)
         )
         "#);
         assert_eq!(
             create_schema_sql(&target()).unwrap(),
-            "CREATE SCHEMA IF NOT EXISTS TGT.public"
+            "CREATE SCHEMA IF NOT EXISTS \"TGT\".\"PUBLIC\""
         );
         assert_eq!(
             create_database_sql(&target()).unwrap(),
-            "CREATE DATABASE IF NOT EXISTS TGT"
+            "CREATE DATABASE IF NOT EXISTS \"TGT\""
         );
+    }
+
+    #[test]
+    fn reserved_words_spaces_and_case_are_quoted_everywhere() {
+        let target = TargetTable {
+            database: "tgt".into(),
+            schema: "\"My Schema\"".into(),
+            table: "\"MixedCase Text\"".into(),
+        };
+        let sql = create_table_sql(
+            &target,
+            &[
+                column("order", "NUMBER(10,0)"),
+                column("\"group\"", "VARCHAR"),
+                column("\"Mixed Name\"", "VARIANT"),
+            ],
+        )
+        .unwrap();
+        insta::assert_snapshot!(sql, @r#"
+        CREATE TABLE IF NOT EXISTS "TGT"."My Schema"."MixedCase Text" (
+            "ORDER" NUMBER(10,0),
+            "group" VARCHAR,
+            "Mixed Name" VARIANT
+        )
+        "#);
+        assert_eq!(
+            count_rows_sql(&target).unwrap(),
+            "SELECT COUNT(*) FROM \"TGT\".\"My Schema\".\"MixedCase Text\""
+        );
+        assert_eq!(
+            truncate_table_sql(&target).unwrap(),
+            "TRUNCATE TABLE \"TGT\".\"My Schema\".\"MixedCase Text\""
+        );
+    }
+
+    #[test]
+    fn a_type_that_is_more_than_a_type_name_is_refused_before_any_ddl() {
+        let bad = [
+            column("id", "NUMBER(19,0)"),
+            column("a", "NUMBER) AS SELECT 1 A --"),
+        ];
+        let err = create_table_sql(&target(), &bad).unwrap_err().to_string();
+        insta::assert_snapshot!(err, @r#"table "TGT"."PUBLIC"."Orders": the type of column A is refused: `NUMBER) AS SELECT 1 A --` is not a Snowflake type name; the analysis was changed by hand or comes from an incompatible worker: fix `columnTypeMappings` or create the workflow again"#);
+        let again = check_planned_columns(&target(), &bad, &[]).unwrap_err();
+        assert_eq!(again.to_string(), err);
+        let injected = [column("b", "VARCHAR, INJECTED NUMBER")];
+        assert!(check_planned_columns(&target(), &injected, &[]).is_err());
+    }
+
+    #[test]
+    fn names_differing_only_in_case_are_refused_naming_both_source_columns() {
+        let columns = [
+            column("id", "NUMBER(19,0)"),
+            column("\"Name\"", "VARCHAR"),
+            column("name", "VARCHAR"),
+        ];
+        let sources = ["id".to_string(), "Name".to_string(), "name".to_string()];
+        let err = check_planned_columns(&target(), &columns, &sources)
+            .unwrap_err()
+            .to_string();
+        insta::assert_snapshot!(err, @r#"table "TGT"."PUBLIC"."Orders": source columns `Name` and `name` map to target columns `Name` and `NAME`, which differ only in case (COPY matches columns case-insensitively): rename one of them with `columnNameMappings`"#);
+        check_planned_columns(&target(), &columns[..2], &sources[..2]).unwrap();
     }
 
     #[test]
     fn create_table_without_columns_names_the_table() {
         let err = create_table_sql(&target(), &[]).unwrap_err().to_string();
-        assert_eq!(err, "table TGT.public.\"Orders\" has no columns to create");
+        assert_eq!(
+            err,
+            "table \"TGT\".\"PUBLIC\".\"Orders\" has no columns to create"
+        );
     }
 
     #[test]
@@ -234,7 +348,7 @@ mod tests {
         );
         assert!(err.contains("column NAME is missing"), "{err}");
         assert!(
-            err.starts_with("table TGT.public.\"Orders\" already exists"),
+            err.starts_with("table \"TGT\".\"PUBLIC\".\"Orders\" already exists"),
             "{err}"
         );
     }

@@ -14,10 +14,14 @@
 //! never runs SQL text taken from the queue.
 
 mod payload;
+mod result_check;
 mod stage_path;
 
 pub use payload::{
     AnalyzePayload, AnalyzeResult, ExtractPayload, ExtractResult, ExtractedFileResult, LoadPayload,
     LoadResult, PlanPayload, TaskKind, TaskPayloadError,
 };
-pub use stage_path::{attempt_folder, partition_folder, table_folder};
+pub use result_check::{check_extract_result, ResultCheckError};
+pub use stage_path::{
+    attempt_folder, is_plain_file_name, partition_folder, results_stage, table_folder,
+};

@@ -186,6 +186,10 @@ json_codec!(LoadPayload, TaskKind::Load, "payload");
 pub struct LoadResult {
     pub rows_loaded: u64,
     pub files_loaded: u64,
+    /// Set when this load found its partition already completed by another load and loaded
+    /// nothing (its COPY was rolled back).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub completed_before: bool,
 }
 json_codec!(LoadResult, TaskKind::Load, "result");
 

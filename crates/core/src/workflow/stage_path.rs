@@ -2,6 +2,23 @@
 //! COPY of that folder loads exactly one attempt's files, and files of an abandoned attempt are
 //! never loaded by mistake.
 
+use crate::metadata::{MetadataNames, MetadataNamesSql};
+
+/// The stage every worker uploads to, `@DB.SCHEMA.TASK_RESULTS` of the metadata names.
+pub fn results_stage(names: &MetadataNames) -> String {
+    format!("@{}.TASK_RESULTS", names.migration_schema_sql())
+}
+
+/// Whether `name` is a plain file name inside a folder: letters, digits, `_`, `.` and `-`,
+/// not only dots (so neither `..` nor a path nor SQL text).
+pub fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        && name.chars().any(|c| c != '.')
+}
+
 /// `@DB.SCHEMA.TASK_RESULTS/workflows/{wf}/tables/{table_index}`. Tables are numbered by their
 /// position in the workflow, so a name needing quotes never has to appear in a stage path.
 pub fn table_folder(stage: &str, workflow_id: i64, table_index: u32) -> String {
@@ -28,6 +45,34 @@ pub fn attempt_folder(table_folder: &str, partition_index: u32, attempt: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_file_names_are_file_names_only() {
+        for good in ["part_3_1_00000.parquet", "a-b.c", "X"] {
+            assert!(is_plain_file_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a'b",
+            "a b",
+            "a\"b",
+            "é.parquet",
+            "a;b",
+        ] {
+            assert!(!is_plain_file_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_results_stage_is_in_the_migration_schema() {
+        assert_eq!(
+            results_stage(&MetadataNames::default()),
+            "@SNOWCONVERT_AI.DATA_MIGRATION.TASK_RESULTS"
+        );
+    }
 
     #[test]
     fn folders_nest_and_end_in_a_slash() {
