@@ -230,6 +230,7 @@ fn completion_or_failure_by_a_non_holder_is_refused() {
     let unknown = migration_core::queue::Lease {
         task_id: 999_999,
         claim_token: "x".into(),
+        executor_type: ExecutorType::Worker,
     };
     assert!(matches!(
         queue.heartbeat(&mut session, &unknown),
@@ -588,6 +589,7 @@ fn release_gives_tasks_back_without_counting_a_failure() {
     leases.push(migration_core::queue::Lease {
         task_id: pushed[0],
         claim_token: "stale".into(),
+        executor_type: ExecutorType::Worker,
     });
     let mut released = queue.release(&mut session, &leases).expect("release");
     released.sort_unstable();
