@@ -29,6 +29,8 @@ import sqlglot.errors
 from fakesnow import info_schema
 from fakesnow.cursor import FakeSnowflakeCursor
 
+from sfemu import scripting
+
 BEGIN_RE = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.IGNORECASE)
 END_RE = re.compile(r"^\s*(COMMIT|ROLLBACK)\b", re.IGNORECASE)
 ROLLBACK_RE = re.compile(r"^\s*ROLLBACK\b", re.IGNORECASE)
@@ -291,6 +293,8 @@ def install() -> None:
     def execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         if not kwargs.get("server"):
             return original(self, command, *args, **kwargs)
+        if (answered := scripting.run_if_scripting(self, command, kwargs.get("binding_params"))) is not None:
+            return answered
         _current.conn = self._conn  # noqa: SLF001
         log = _log_of(self)
         log.busy.acquire()
