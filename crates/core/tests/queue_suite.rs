@@ -1,6 +1,8 @@
-//! The task queue over the direct transport against the local Snowflake emulator: the same
-//! statements the generated procedures run, in client transactions. Time is a manual clock,
-//! so leases and backoff need no sleeping.
+//! The task queue against the local Snowflake emulator, one suite run over both transports:
+//! `direct` (the statements in client transactions) and `procedure` (CALLs of the generated
+//! Snowflake Scripting procedures, run by the emulator's interpreter). Time is a manual clock,
+//! so leases and backoff need no sleeping; with procedures the emulator's SYSDATE() is frozen
+//! to the same clock (`SYSTEM$SFEMU_FREEZE_CLOCK`).
 
 #[path = "queue_support/mod.rs"]
 mod support;
@@ -9,12 +11,105 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use migration_core::metadata::{self, DeployOptions};
+use migration_core::queue::clock::timestamp_text;
 use migration_core::queue::{
-    ClaimedTask, Consumer, ExecutorType, FailOutcome, ManualClock, NewTask, Queue, QueueError,
-    RetryPolicy, TaskBatch, TaskFailure, Transport,
+    ClaimedTask, Clock, Consumer, ExecutorType, FailOutcome, Lease, ManualClock, NewTask, Queue,
+    QueueError, RetryPolicy, TaskBatch, TaskFailure, Transport,
 };
-use migration_core::snowflake::Session;
-use support::{text, Metadata};
+use migration_core::snowflake::{Session, SqlValue};
+use support::{emulator_deploy_options, text, Metadata};
+
+/// Defines one `#[test]` per suite function, each calling it with `$transport`.
+macro_rules! queue_test_suite {
+    ($transport:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                super::$name($transport);
+            }
+        )*
+    };
+}
+
+macro_rules! both_transports {
+    ($($name:ident),* $(,)?) => {
+        mod direct {
+            queue_test_suite!(migration_core::queue::Transport::Direct; $($name),*);
+        }
+        mod procedure {
+            queue_test_suite!(migration_core::queue::Transport::Procedure; $($name),*);
+        }
+    };
+}
+
+both_transports!(
+    eight_consumers_draining_500_tasks_claim_every_task_exactly_once,
+    completion_or_failure_by_a_non_holder_is_refused,
+    an_expired_lease_is_requeued_and_then_completes,
+    heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successors,
+    a_dag_unblocks_only_when_all_predecessors_completed,
+    a_terminal_failure_cascades_to_blocked_successors_transitively,
+    backoff_delays_the_next_pull_and_retries_are_bounded,
+    affinity_rules_hold,
+    release_gives_tasks_back_without_counting_a_failure,
+    a_worker_never_pulls_or_touches_an_orchestrator_task,
+);
+
+/// One test's deployed metadata (with the procedures), its queue and its clock.
+struct Fixture {
+    metadata: Metadata,
+    clock: ManualClock,
+    transport: Transport,
+    queue: Queue,
+}
+
+impl Fixture {
+    fn new(prefix: &str, transport: Transport) -> Fixture {
+        let metadata = Metadata::fresh(prefix);
+        let mut session = metadata.session();
+        let options = DeployOptions {
+            procedures: true,
+            ..emulator_deploy_options()
+        };
+        let report = metadata::deploy(&mut session, &metadata.names, &options)
+            .expect("deploy the metadata with its procedures to the emulator");
+        assert!(report.procedures_deployed);
+        let clock = ManualClock::starting_now();
+        let queue = Queue::new(&metadata.names, transport)
+            .expect("queue statements")
+            .with_clock(Arc::new(clock.clone()));
+        let fixture = Fixture {
+            metadata,
+            clock,
+            transport,
+            queue,
+        };
+        fixture.sync_server_clock(&mut session);
+        fixture
+    }
+
+    fn session(&self) -> Session {
+        self.metadata.session()
+    }
+
+    /// Moves time: the client's clock, and with procedures the emulator's SYSDATE().
+    fn advance(&self, session: &mut Session, by: Duration) {
+        self.clock.advance(by);
+        self.sync_server_clock(session);
+    }
+
+    fn sync_server_clock(&self, session: &mut Session) {
+        if self.transport == Transport::Procedure {
+            session
+                .query_rows(
+                    "CALL SYSTEM$SFEMU_FREEZE_CLOCK(?)",
+                    &[SqlValue::Text(timestamp_text(self.clock.now()))],
+                )
+                .expect("freeze the emulator's clock");
+        }
+    }
+}
 
 fn worker(id: &str, affinity: Option<&str>) -> Consumer {
     Consumer {
@@ -24,18 +119,20 @@ fn worker(id: &str, affinity: Option<&str>) -> Consumer {
     }
 }
 
+fn orchestrator(id: &str) -> Consumer {
+    Consumer {
+        id: id.to_owned(),
+        executor_type: ExecutorType::Orchestrator,
+        affinity: None,
+    }
+}
+
 fn task(kind: &str) -> NewTask {
     NewTask::new(
         ExecutorType::Worker,
         kind,
         serde_json::json!({"kind": kind}),
     )
-}
-
-fn queue(metadata: &Metadata, clock: &ManualClock) -> Queue {
-    Queue::new(&metadata.names, Transport::Direct)
-        .expect("queue statements")
-        .with_clock(Arc::new(clock.clone()))
 }
 
 /// Pushes independent tasks and returns their ids in order.
@@ -78,12 +175,10 @@ fn ids(tasks: &[ClaimedTask]) -> Vec<i64> {
     tasks.iter().map(ClaimedTask::id).collect()
 }
 
-#[test]
-fn eight_consumers_draining_500_tasks_claim_every_task_exactly_once() {
-    let metadata = Metadata::deployed("drain");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn eight_consumers_draining_500_tasks_claim_every_task_exactly_once(transport: Transport) {
+    let fixture = Fixture::new("drain", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "drain", None);
     let mut pushed = Vec::new();
     for chunk in 0..5 {
@@ -147,12 +242,10 @@ fn eight_consumers_draining_500_tasks_claim_every_task_exactly_once() {
     );
 }
 
-#[test]
-fn completion_or_failure_by_a_non_holder_is_refused() {
-    let metadata = Metadata::deployed("fence");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn completion_or_failure_by_a_non_holder_is_refused(transport: Transport) {
+    let fixture = Fixture::new("fence", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "fence", None);
     push_tasks(&queue, &mut session, workflow_id, vec![task("a")]);
 
@@ -238,12 +331,10 @@ fn completion_or_failure_by_a_non_holder_is_refused() {
     ));
 }
 
-#[test]
-fn an_expired_lease_is_requeued_and_then_completes() {
-    let metadata = Metadata::deployed("expire");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn an_expired_lease_is_requeued_and_then_completes(transport: Transport) {
+    let fixture = Fixture::new("expire", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "expire", None);
     let mut leased = task("a");
     leased.lease = Duration::from_secs(60);
@@ -254,12 +345,12 @@ fn an_expired_lease_is_requeued_and_then_completes() {
         .expect("pull");
     assert_eq!(ids(&first), vec![id]);
 
-    clock.advance(Duration::from_secs(59));
+    fixture.advance(&mut session, Duration::from_secs(59));
     assert!(
         queue.expire(&mut session).expect("expire").is_empty(),
         "lease still valid"
     );
-    clock.advance(Duration::from_secs(2));
+    fixture.advance(&mut session, Duration::from_secs(2));
     let expired = queue.expire(&mut session).expect("expire");
     assert_eq!(expired.len(), 1);
     assert_eq!(
@@ -289,12 +380,12 @@ fn an_expired_lease_is_requeued_and_then_completes() {
     assert_eq!(statuses(&metadata, &mut session)[&id], "completed");
 }
 
-#[test]
-fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successors() {
-    let metadata = Metadata::deployed("abandon");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successors(
+    transport: Transport,
+) {
+    let fixture = Fixture::new("abandon", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "abandon", None);
     let mut batch = TaskBatch::new();
     let mut fragile = task("fragile");
@@ -314,7 +405,7 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
         .expect("pull");
     assert_eq!(ids(&claimed), vec![fragile_id], "the successor is blocked");
     for _ in 0..3 {
-        clock.advance(Duration::from_secs(20));
+        fixture.advance(&mut session, Duration::from_secs(20));
         queue
             .heartbeat(&mut session, &claimed[0].lease)
             .expect("heartbeat");
@@ -324,7 +415,7 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
         );
     }
 
-    clock.advance(Duration::from_secs(31));
+    fixture.advance(&mut session, Duration::from_secs(31));
     let expired = queue.expire(&mut session).expect("expire");
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].status, "pending", "first abandonment re-queues");
@@ -332,7 +423,7 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
         .pull(&mut session, &worker("w2", None), 5)
         .expect("pull");
     assert_eq!(ids(&again), vec![fragile_id]);
-    clock.advance(Duration::from_secs(31));
+    fixture.advance(&mut session, Duration::from_secs(31));
     let expired = queue.expire(&mut session).expect("expire");
     assert_eq!(
         expired[0].status, "failed",
@@ -345,12 +436,10 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
     );
 }
 
-#[test]
-fn a_dag_unblocks_only_when_all_predecessors_completed() {
-    let metadata = Metadata::deployed("dag");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn a_dag_unblocks_only_when_all_predecessors_completed(transport: Transport) {
+    let fixture = Fixture::new("dag", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "dag", None);
     let mut batch = TaskBatch::new();
     let left = batch.add(task("left"));
@@ -388,12 +477,10 @@ fn a_dag_unblocks_only_when_all_predecessors_completed() {
     assert_eq!(ids(&next), vec![join_id]);
 }
 
-#[test]
-fn a_terminal_failure_cascades_to_blocked_successors_transitively() {
-    let metadata = Metadata::deployed("cascade");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn a_terminal_failure_cascades_to_blocked_successors_transitively(transport: Transport) {
+    let fixture = Fixture::new("cascade", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "cascade", None);
     let mut batch = TaskBatch::new();
     let extract = batch.add(task("extract"));
@@ -443,12 +530,10 @@ fn a_terminal_failure_cascades_to_blocked_successors_transitively() {
     );
 }
 
-#[test]
-fn backoff_delays_the_next_pull_and_retries_are_bounded() {
-    let metadata = Metadata::deployed("backoff");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn backoff_delays_the_next_pull_and_retries_are_bounded(transport: Transport) {
+    let fixture = Fixture::new("backoff", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "backoff", None);
     let mut flaky = task("flaky");
     flaky.retry = RetryPolicy {
@@ -482,7 +567,7 @@ fn backoff_delays_the_next_pull_and_retries_are_bounded() {
             .is_empty(),
         "invisible during backoff"
     );
-    clock.advance(Duration::from_secs(9));
+    fixture.advance(&mut session, Duration::from_secs(9));
     assert!(
         queue
             .pull(&mut session, &consumer, 1)
@@ -490,7 +575,7 @@ fn backoff_delays_the_next_pull_and_retries_are_bounded() {
             .is_empty(),
         "still invisible"
     );
-    clock.advance(Duration::from_secs(2));
+    fixture.advance(&mut session, Duration::from_secs(2));
     let claimed = queue.pull(&mut session, &consumer, 1).expect("pull");
     assert_eq!(ids(&claimed), vec![id]);
 
@@ -505,7 +590,7 @@ fn backoff_delays_the_next_pull_and_retries_are_bounded() {
         },
         "20 s doubled, capped at 15 s"
     );
-    clock.advance(Duration::from_secs(16));
+    fixture.advance(&mut session, Duration::from_secs(16));
     let claimed = queue.pull(&mut session, &consumer, 1).expect("pull");
     let outcome = queue
         .fail(&mut session, &claimed[0].lease, &network)
@@ -515,19 +600,17 @@ fn backoff_delays_the_next_pull_and_retries_are_bounded() {
         FailOutcome::Failed { failures: 3 },
         "two retries used up"
     );
-    clock.advance(Duration::from_secs(60));
+    fixture.advance(&mut session, Duration::from_secs(60));
     assert!(queue
         .pull(&mut session, &consumer, 1)
         .expect("pull")
         .is_empty());
 }
 
-#[test]
-fn affinity_rules_hold() {
-    let metadata = Metadata::deployed("affinity");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn affinity_rules_hold(transport: Transport) {
+    let fixture = Fixture::new("affinity", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let mut by_affinity = BTreeMap::new();
     for (name, affinity) in [
         ("none", None),
@@ -567,12 +650,10 @@ fn affinity_rules_hold() {
     assert_eq!(take(Some("ap-south")), vec!["none"]);
 }
 
-#[test]
-fn release_gives_tasks_back_without_counting_a_failure() {
-    let metadata = Metadata::deployed("release");
-    let clock = ManualClock::starting_now();
-    let mut session = metadata.session();
-    let queue = queue(&metadata, &clock);
+fn release_gives_tasks_back_without_counting_a_failure(transport: Transport) {
+    let fixture = Fixture::new("release", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "release", None);
     let pushed = push_tasks(
         &queue,
@@ -617,5 +698,282 @@ fn release_gives_tasks_back_without_counting_a_failure() {
             .expect("pull")
             .len(),
         2
+    );
+}
+
+/// Pushes one orchestrator task and one worker task; the orchestrator claims its own.
+fn orchestrator_and_worker_tasks(fixture: &Fixture, session: &mut Session) -> (ClaimedTask, i64) {
+    let workflow_id = fixture.metadata.workflow(session, "mixed", None);
+    let mut batch = TaskBatch::new();
+    batch.add(NewTask::new(
+        ExecutorType::Orchestrator,
+        "load",
+        serde_json::json!({"kind": "load"}),
+    ));
+    batch.add(task("extract"));
+    let pushed = fixture
+        .queue
+        .push(session, workflow_id, &batch)
+        .expect("push");
+    let claimed = fixture
+        .queue
+        .pull(session, &orchestrator("orchestrator-1"), 5)
+        .expect("the orchestrator pulls");
+    assert_eq!(ids(&claimed), vec![pushed[0].id], "only its own task");
+    (claimed[0].clone(), pushed[1].id)
+}
+
+fn a_worker_never_pulls_or_touches_an_orchestrator_task(transport: Transport) {
+    let fixture = Fixture::new("fence_executor", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
+    let (orchestrator_task, worker_task) = orchestrator_and_worker_tasks(&fixture, &mut session);
+    let orchestrator_id = orchestrator_task.id();
+
+    // A worker's lease on the orchestrator's task, even with its real claim token: the fenced
+    // steps require the worker executor type, so the task does not exist for the worker.
+    let stolen = Lease {
+        executor_type: ExecutorType::Worker,
+        ..orchestrator_task.lease.clone()
+    };
+    let unknown = |result: Result<(), QueueError>, what: &str| {
+        assert!(
+            matches!(result, Err(QueueError::UnknownTask { task_id }) if task_id == orchestrator_id),
+            "{what}: {result:?}"
+        );
+    };
+    unknown(queue.heartbeat(&mut session, &stolen), "heartbeat");
+    unknown(
+        queue.complete(&mut session, &stolen, &serde_json::json!({"forged": true})),
+        "complete",
+    );
+    unknown(
+        queue
+            .fail(
+                &mut session,
+                &stolen,
+                &TaskFailure {
+                    message: "forged".into(),
+                    retryable: false,
+                },
+            )
+            .map(|_| ()),
+        "fail",
+    );
+    assert!(queue
+        .release(&mut session, &[stolen])
+        .expect("release")
+        .is_empty());
+    fixture.advance(&mut session, Duration::from_secs(1));
+    let claimed = queue
+        .pull(&mut session, &worker("w", None), 10)
+        .expect("pull");
+    assert_eq!(
+        ids(&claimed),
+        vec![worker_task],
+        "a worker pulls worker tasks only"
+    );
+
+    let row = metadata.rows(
+        &mut session,
+        &format!(
+            "SELECT STATUS, RESULT, FAILURES, CLAIM_TOKEN FROM {} WHERE ID = {orchestrator_id}",
+            metadata.object("TASK_QUEUE")
+        ),
+    );
+    assert_eq!(
+        row,
+        vec![vec![
+            text("executing"),
+            None,
+            text("0"),
+            Some(orchestrator_task.lease.claim_token.clone())
+        ]],
+        "the orchestrator's task is untouched"
+    );
+    queue
+        .complete(
+            &mut session,
+            &orchestrator_task.lease,
+            &serde_json::json!({}),
+        )
+        .expect("its holder still completes it");
+}
+
+/// What a worker role can do with USAGE on the procedures only: CALL them with any values.
+#[test]
+fn a_worker_role_cannot_reach_orchestrator_tasks_through_the_procedures() {
+    let fixture = Fixture::new("fence_calls", Transport::Procedure);
+    let mut session = fixture.session();
+    let (orchestrator_task, worker_task) = orchestrator_and_worker_tasks(&fixture, &mut session);
+    let schema = format!("{}.DATA_MIGRATION", fixture.metadata.database.name);
+    let id = SqlValue::Int(orchestrator_task.id());
+    let token = SqlValue::Text(orchestrator_task.lease.claim_token.clone());
+
+    let error = session
+        .query_rows(
+            &format!("CALL {schema}.PULL_TASKS(?, ?, ?, ?)"),
+            &[
+                SqlValue::Text("evil".into()),
+                SqlValue::Text("orchestrator".into()),
+                SqlValue::Null,
+                SqlValue::Int(10),
+            ],
+        )
+        .expect_err("no PULL_TASKS takes an executor type");
+    assert!(
+        error.to_string().contains("Invalid argument types"),
+        "{error}"
+    );
+    let pulled = session
+        .query_rows(
+            &format!("CALL {schema}.PULL_TASKS(?, ?, ?)"),
+            &[
+                SqlValue::Text("evil".into()),
+                SqlValue::Null,
+                SqlValue::Int(10),
+            ],
+        )
+        .expect("PULL_TASKS");
+    assert_eq!(
+        pulled.iter().map(|row| row[0].clone()).collect::<Vec<_>>(),
+        vec![Some(worker_task.to_string())],
+        "worker tasks only"
+    );
+    for (call, params) in [
+        ("HEARTBEAT_TASK(?, ?)", vec![id.clone(), token.clone()]),
+        (
+            "COMPLETE_TASK(?, ?, ?)",
+            vec![id.clone(), token.clone(), SqlValue::Text("{}".into())],
+        ),
+        (
+            "FAIL_TASK(?, ?, ?, ?)",
+            vec![
+                id.clone(),
+                token.clone(),
+                SqlValue::Text("forged".into()),
+                SqlValue::Bool(false),
+            ],
+        ),
+    ] {
+        let rows = session
+            .query_rows(&format!("CALL {schema}.{call}"), &params)
+            .unwrap_or_else(|error| panic!("CALL {call}: {error}"));
+        assert!(
+            rows.is_empty(),
+            "{call} sees no orchestrator task: {rows:?}"
+        );
+    }
+    for retired in ["PUSH_TASKS(?, ?, ?)", "EXPIRE_LEASES()"] {
+        let params = if retired.starts_with("PUSH") {
+            vec![
+                SqlValue::Int(1),
+                SqlValue::Text("[]".into()),
+                SqlValue::Text("[]".into()),
+            ]
+        } else {
+            Vec::new()
+        };
+        let error = session
+            .query_rows(&format!("CALL {schema}.{retired}"), &params)
+            .expect_err("there is no such procedure");
+        assert!(error.to_string().contains("Unknown function"), "{error}");
+    }
+    let status = fixture.metadata.rows(
+        &mut session,
+        &format!(
+            "SELECT STATUS, FAILURES FROM {} WHERE ID = {}",
+            fixture.metadata.object("TASK_QUEUE"),
+            orchestrator_task.id()
+        ),
+    );
+    assert_eq!(status, vec![vec![text("executing"), text("0")]]);
+}
+
+/// An upgrade from a version whose procedures took the executor type (or let workers push)
+/// leaves none of them callable: Snowflake overloads by signature, so they are dropped.
+#[test]
+fn deploy_drops_the_retired_procedure_signatures() {
+    let metadata = Metadata::fresh("retired");
+    let mut session = metadata.session();
+    let without = DeployOptions {
+        procedures: false,
+        ..emulator_deploy_options()
+    };
+    metadata::deploy(&mut session, &metadata.names, &without).expect("deploy without procedures");
+    let schema = format!("{}.DATA_MIGRATION", metadata.database.name);
+    let old = |signature: &str| {
+        format!(
+            "CREATE OR REPLACE PROCEDURE {schema}.{signature}\n\
+             RETURNS TABLE (ID BIGINT)\nLANGUAGE SQL\nEXECUTE AS OWNER\nAS\n$$\n\
+             DECLARE\n    r RESULTSET;\nBEGIN\n    r := (SELECT 1);\n    RETURN TABLE(r);\nEND\n$$"
+        )
+    };
+    for signature in [
+        "PULL_TASKS(CONSUMER_ID VARCHAR, EXECUTOR_TYPE VARCHAR, AFFINITY VARCHAR, CAPACITY BIGINT)",
+        "PUSH_TASKS(WORKFLOW_ID BIGINT, TASKS VARCHAR, EDGES VARCHAR)",
+        "EXPIRE_LEASES()",
+    ] {
+        session
+            .execute(&old(signature), &[])
+            .expect("an old version's procedure");
+    }
+    let report = metadata::deploy(
+        &mut session,
+        &metadata.names,
+        &DeployOptions {
+            procedures: true,
+            ..emulator_deploy_options()
+        },
+    )
+    .expect("deploy with procedures");
+    assert!(report.procedures_deployed);
+    for (call, count) in [("PULL_TASKS", 4), ("PUSH_TASKS", 3), ("EXPIRE_LEASES", 0)] {
+        let params = vec![SqlValue::Null; count];
+        let placeholders = vec!["?"; count].join(", ");
+        let error = session
+            .query_rows(&format!("CALL {schema}.{call}({placeholders})"), &params)
+            .expect_err("the retired signature is gone");
+        let message = error.to_string();
+        assert!(
+            message.contains("Unknown function") || message.contains("Invalid argument types"),
+            "{call}: {message}"
+        );
+    }
+}
+
+/// Snowflake's scoped transactions: COMPLETE_TASK commits on its own, so a caller's
+/// transaction around it cannot take the completion back (review F2: bookkeeping that must
+/// commit with a completion cannot rely on such a transaction with procedures).
+#[test]
+fn a_procedure_commits_on_its_own_inside_a_callers_transaction() {
+    let fixture = Fixture::new("scoped", Transport::Procedure);
+    let mut session = fixture.session();
+    let workflow_id = fixture.metadata.workflow(&mut session, "scoped", None);
+    push_tasks(&fixture.queue, &mut session, workflow_id, vec![task("a")]);
+    let claimed = fixture
+        .queue
+        .pull(&mut session, &worker("w", None), 1)
+        .expect("pull");
+    /// The caller's own failure after the CALL, which rolls its transaction back.
+    #[derive(Debug)]
+    struct CallerFailed;
+    impl From<migration_core::snowflake::SnowflakeError> for CallerFailed {
+        fn from(error: migration_core::snowflake::SnowflakeError) -> Self {
+            panic!("no Snowflake error expected: {error}")
+        }
+    }
+    let outcome: Result<(), CallerFailed> = session.transaction(|session| {
+        fixture
+            .queue
+            .complete(session, &claimed[0].lease, &serde_json::json!({}))
+            .expect("COMPLETE_TASK");
+        Err(CallerFailed)
+    });
+    assert!(outcome.is_err());
+    assert_eq!(
+        statuses(&fixture.metadata, &mut session)[&claimed[0].id()],
+        "completed",
+        "the procedure's own transaction committed"
     );
 }
