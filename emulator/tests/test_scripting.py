@@ -291,6 +291,86 @@ END"""
         self.assertNotEqual(answer[0][4], frozen, "thawed")
 
 
+class ServerTest(unittest.TestCase):
+    """Through the real server: a CALL whose client goes away still runs to its end."""
+
+    def test_a_call_runs_to_its_end_when_the_client_disconnects(self) -> None:
+        import http.client  # noqa: PLC0415
+        import json  # noqa: PLC0415
+        import socket  # noqa: PLC0415
+        import threading  # noqa: PLC0415
+        import time  # noqa: PLC0415
+
+        import uvicorn  # noqa: PLC0415
+
+        from sfemu.app import build_app  # noqa: PLC0415
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(build_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            for _ in range(100):
+                if server.started:
+                    break
+                time.sleep(0.05)
+            db = f"SCRIPTING_{uuid.uuid4().hex[:10].upper()}"
+            fakesnow.server.shared_fs.connect(db, "PUBLIC").close()
+
+            def post(path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                headers = {"Content-Type": "application/json"}
+                if token:
+                    headers["Authorization"] = f'Snowflake Token="{token}"'
+                connection.request("POST", path, json.dumps(body), headers)
+                answer = json.loads(connection.getresponse().read())
+                connection.close()
+                return answer
+
+            login = post(f"/session/v1/login-request?databaseName={db}&schemaName=PUBLIC", {"data": {"LOGIN_NAME": "u"}})
+            token = login["data"]["token"]
+
+            def query(sql: str) -> dict[str, Any]:
+                answer = post("/queries/v1/query-request", {"sqlText": sql}, token)
+                self.assertTrue(answer["success"], answer)
+                return answer
+
+            query(f"CREATE TABLE {db}.PUBLIC.STEPS (N BIGINT)")
+            body = f"""
+DECLARE
+    r RESULTSET;
+BEGIN
+    BEGIN TRANSACTION;
+    FOR i IN 1 TO 150 DO
+        INSERT INTO {db}.PUBLIC.STEPS (N) VALUES (:i);
+    END FOR;
+    r := (SELECT COUNT(*) FROM {db}.PUBLIC.STEPS);
+    COMMIT;
+    RETURN TABLE(r);
+END"""
+            query(procedure(f"{db}.PUBLIC.SLOW", "", "N BIGINT", body))
+            # Send the CALL and hang up at once, without reading the answer.
+            with socket.create_connection(("127.0.0.1", port)) as client:
+                payload = json.dumps({"sqlText": f"CALL {db}.PUBLIC.SLOW()"}).encode()
+                client.sendall(
+                    b"POST /queries/v1/query-request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + f'Authorization: Snowflake Token="{token}"\r\nContent-Length: {len(payload)}\r\n\r\n'.encode()
+                    + payload
+                )
+            observer = session(db)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if rows(observer, f"SELECT COUNT(*) FROM {db}.PUBLIC.STEPS") == [(150,)]:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(rows(observer, f"SELECT COUNT(*) FROM {db}.PUBLIC.STEPS"), [(150,)], "committed to its end")
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
 class RefusalTest(unittest.TestCase):
     """Constructs outside the subset are refused when the procedure is created."""
 

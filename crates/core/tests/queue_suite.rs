@@ -183,7 +183,7 @@ fn eight_consumers_draining_500_tasks_claim_every_task_exactly_once(transport: T
     let mut pushed = Vec::new();
     for chunk in 0..5 {
         let tasks = (0..100).map(|n| task(&format!("t{chunk}_{n}"))).collect();
-        pushed.extend(push_tasks(&queue, &mut session, workflow_id, tasks));
+        pushed.extend(push_tasks(queue, &mut session, workflow_id, tasks));
     }
     assert_eq!(pushed.len(), 500);
 
@@ -247,7 +247,7 @@ fn completion_or_failure_by_a_non_holder_is_refused(transport: Transport) {
     let (metadata, queue) = (&fixture.metadata, &fixture.queue);
     let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "fence", None);
-    push_tasks(&queue, &mut session, workflow_id, vec![task("a")]);
+    push_tasks(queue, &mut session, workflow_id, vec![task("a")]);
 
     let claimed = queue
         .pull(&mut session, &worker("holder", None), 1)
@@ -279,7 +279,7 @@ fn completion_or_failure_by_a_non_holder_is_refused(transport: Transport) {
         "{error:?}"
     );
     assert_eq!(
-        statuses(&metadata, &mut session)
+        statuses(metadata, &mut session)
             .values()
             .collect::<Vec<_>>(),
         vec!["executing"]
@@ -338,7 +338,7 @@ fn an_expired_lease_is_requeued_and_then_completes(transport: Transport) {
     let workflow_id = metadata.workflow(&mut session, "expire", None);
     let mut leased = task("a");
     leased.lease = Duration::from_secs(60);
-    let id = push_tasks(&queue, &mut session, workflow_id, vec![leased])[0];
+    let id = push_tasks(queue, &mut session, workflow_id, vec![leased])[0];
 
     let first = queue
         .pull(&mut session, &worker("dies", None), 1)
@@ -377,7 +377,7 @@ fn an_expired_lease_is_requeued_and_then_completes(transport: Transport) {
     queue
         .complete(&mut session, &second[0].lease, &serde_json::json!({}))
         .expect("complete");
-    assert_eq!(statuses(&metadata, &mut session)[&id], "completed");
+    assert_eq!(statuses(metadata, &mut session)[&id], "completed");
 }
 
 fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successors(
@@ -430,7 +430,7 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
         "second abandonment is past the maximum of 1"
     );
     assert_eq!(
-        statuses(&metadata, &mut session)[&after_id],
+        statuses(metadata, &mut session)[&after_id],
         "failed",
         "the failure cascades"
     );
@@ -460,7 +460,7 @@ fn a_dag_unblocks_only_when_all_predecessors_completed(transport: Transport) {
         .complete(&mut session, &claimed[0].lease, &serde_json::json!({}))
         .expect("complete left");
     assert_eq!(
-        statuses(&metadata, &mut session)[&join_id],
+        statuses(metadata, &mut session)[&join_id],
         "blocked",
         "right is still running"
     );
@@ -472,7 +472,7 @@ fn a_dag_unblocks_only_when_all_predecessors_completed(transport: Transport) {
     queue
         .complete(&mut session, &claimed[1].lease, &serde_json::json!({}))
         .expect("complete right");
-    assert_eq!(statuses(&metadata, &mut session)[&join_id], "pending");
+    assert_eq!(statuses(metadata, &mut session)[&join_id], "pending");
     let next = queue.pull(&mut session, &consumer, 10).expect("pull");
     assert_eq!(ids(&next), vec![join_id]);
 }
@@ -508,7 +508,7 @@ fn a_terminal_failure_cascades_to_blocked_successors_transitively(transport: Tra
         .expect("fail");
     assert_eq!(outcome, FailOutcome::Failed { failures: 1 });
 
-    let after = statuses(&metadata, &mut session);
+    let after = statuses(metadata, &mut session);
     assert_eq!(after[&id(extract)], "failed");
     assert_eq!(after[&id(load)], "failed");
     assert_eq!(after[&id(finish)], "failed");
@@ -542,7 +542,7 @@ fn backoff_delays_the_next_pull_and_retries_are_bounded(transport: Transport) {
         backoff_base: Duration::from_secs(10),
         backoff_max: Duration::from_secs(15),
     };
-    let id = push_tasks(&queue, &mut session, workflow_id, vec![flaky])[0];
+    let id = push_tasks(queue, &mut session, workflow_id, vec![flaky])[0];
     let consumer = worker("w", None);
     let network = TaskFailure {
         message: "connection reset".into(),
@@ -619,7 +619,7 @@ fn affinity_rules_hold(transport: Transport) {
         ("look-alike", Some("usXeast")),
     ] {
         let workflow_id = metadata.workflow(&mut session, name, affinity);
-        let id = push_tasks(&queue, &mut session, workflow_id, vec![task(name)])[0];
+        let id = push_tasks(queue, &mut session, workflow_id, vec![task(name)])[0];
         by_affinity.insert(id, name);
     }
     let mut take = |affinity: Option<&str>| -> Vec<&str> {
@@ -655,12 +655,7 @@ fn release_gives_tasks_back_without_counting_a_failure(transport: Transport) {
     let (metadata, queue) = (&fixture.metadata, &fixture.queue);
     let mut session = fixture.session();
     let workflow_id = metadata.workflow(&mut session, "release", None);
-    let pushed = push_tasks(
-        &queue,
-        &mut session,
-        workflow_id,
-        vec![task("a"), task("b")],
-    );
+    let pushed = push_tasks(queue, &mut session, workflow_id, vec![task("a"), task("b")]);
     let claimed = queue
         .pull(&mut session, &worker("stopping", None), 2)
         .expect("pull");
