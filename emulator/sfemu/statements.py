@@ -38,7 +38,7 @@ import sqlglot.errors
 from fakesnow import info_schema
 from fakesnow.cursor import FakeSnowflakeCursor
 
-from sfemu import cross_database, sessions, settings, system_functions
+from sfemu import cross_database, scripting, sessions, settings, system_functions
 
 BEGIN_RE = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.IGNORECASE)
 END_RE = re.compile(r"^\s*(COMMIT|ROLLBACK)\b", re.IGNORECASE)
@@ -603,6 +603,9 @@ def install() -> None:
     def execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         if not kwargs.get("server"):
             return original(self, command, *args, **kwargs)
+        # A procedure's statements come back through this function one by one.
+        if (answered := scripting.run_if_scripting(self, command, kwargs.get("binding_params"))) is not None:
+            return answered
         conn = self._conn  # noqa: SLF001
         previous = sessions.set_current(conn)
         log = _log_of(self)

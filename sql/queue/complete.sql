@@ -1,7 +1,9 @@
 -- Complete one task with its JSON result, only for the holder of the claim, then unblock the
--- successors whose predecessors have now all completed.
+-- successors whose predecessors have now all completed. Tasks of another executor type than
+-- the caller's do not exist for it (in the procedure: every task that is not a worker's).
 --
 -- @procedure COMPLETE_TASK
+-- @executor_type
 -- @param task_id BIGINT
 -- @param claim_token VARCHAR
 -- @param result_json VARCHAR
@@ -16,9 +18,12 @@ SET STATUS = 'completed',
     ENDED_AT = :now
 WHERE ID = :task_id
   AND CLAIM_TOKEN = :claim_token
-  AND STATUS = 'executing';
+  AND STATUS = 'executing'
+  AND EXECUTOR_TYPE = :executor_type;
 
--- Harmless when the step above changed nothing: the task is then not newly completed.
+-- Harmless when the step above changed nothing: the task is then not newly completed. The
+-- successors may be of any executor type (a worker's extract unblocks the orchestrator's load):
+-- only a successor whose predecessors have all completed is unblocked.
 -- @step unblock_successors
 UPDATE {{migration}}.TASK_QUEUE s
 SET STATUS = 'pending',
@@ -47,4 +52,5 @@ SELECT
     STATUS,
     CASE WHEN STATUS = 'completed' AND CLAIM_TOKEN = :claim_token THEN 1 ELSE 0 END AS BY_CALLER
 FROM {{migration}}.TASK_QUEUE
-WHERE ID = :task_id;
+WHERE ID = :task_id
+  AND EXECUTOR_TYPE = :executor_type;

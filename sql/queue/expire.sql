@@ -2,7 +2,8 @@
 -- grows; a task abandoned more than MAX_ABANDONMENTS times fails for good, and that failure
 -- cascades to its blocked successors.
 --
--- @procedure EXPIRE_LEASES
+-- No procedure: only the owner of the metadata schema (the orchestrator) expires leases, as
+-- direct statements.
 -- @variable now TIMESTAMP_NTZ = SYSDATE()
 -- @variable op_token VARCHAR = UUID_STRING()
 -- @returns ID BIGINT, STATUS VARCHAR, ABANDONMENTS BIGINT

@@ -1,9 +1,11 @@
 -- Report the failure of one task, only for the holder of the claim. A retryable failure with
 -- retries left returns the task to pending, invisible for an exponential backoff of
 -- min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2^(earlier failures)); any other failure is
--- terminal and cascades to the blocked successors.
+-- terminal and cascades to the blocked successors. Tasks of another executor type than the
+-- caller's do not exist for it (in the procedure: every task that is not a worker's).
 --
 -- @procedure FAIL_TASK
+-- @executor_type
 -- @param task_id BIGINT
 -- @param claim_token VARCHAR
 -- @param error_message VARCHAR
@@ -27,7 +29,8 @@ SET FAILURES = FAILURES + 1,
     LEASE_EXPIRES_AT = NULL
 WHERE ID = :task_id
   AND CLAIM_TOKEN = :claim_token
-  AND STATUS = 'executing';
+  AND STATUS = 'executing'
+  AND EXECUTOR_TYPE = :executor_type;
 
 -- Fail, for good, every blocked task with a failed predecessor. Repeated until it changes no
 -- row, so the failure reaches successors of successors.
@@ -64,4 +67,5 @@ SELECT
         THEN LEAST(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * POWER(2, LEAST(FAILURES - 1, 30)))::BIGINT
     END AS RETRY_DELAY_SECONDS
 FROM {{migration}}.TASK_QUEUE
-WHERE ID = :task_id;
+WHERE ID = :task_id
+  AND EXECUTOR_TYPE = :executor_type;

@@ -1,10 +1,12 @@
 -- Claim up to :capacity visible tasks for one consumer and return them. The claim is a
 -- conditional UPDATE that stamps the rows with this call's fresh token; the rows are then
--- read back by that token, so a consumer never sees a task it did not win.
+-- read back by that token, so a consumer never sees a task it did not win. A consumer claims
+-- only tasks of its executor type: the trusted caller's own in a direct transaction, always
+-- 'worker' in the procedure (a worker role cannot claim orchestrator tasks).
 --
 -- @procedure PULL_TASKS
+-- @executor_type
 -- @param consumer_id VARCHAR
--- @param executor_type VARCHAR
 -- @param affinity VARCHAR
 -- @param capacity BIGINT
 -- @variable now TIMESTAMP_NTZ = SYSDATE()

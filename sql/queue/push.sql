@@ -8,7 +8,8 @@
 --    "backoff_base_seconds", "backoff_max_seconds"}
 -- :edges is a JSON array of {"predecessor_index", "successor_index"} (indexes into :tasks).
 --
--- @procedure PUSH_TASKS
+-- No procedure: only the owner of the metadata schema (the orchestrator) pushes tasks, as
+-- direct statements; a worker must not be able to push tasks of its own.
 -- @param workflow_id BIGINT
 -- @param tasks VARCHAR
 -- @param edges VARCHAR

@@ -1,8 +1,10 @@
 -- Give tasks back on a graceful shutdown: they return to pending at once, and the give-back
 -- counts neither as a failure nor as an abandonment. Only the holder's claims are released.
--- :leases is a JSON array of {"task_id", "claim_token"}.
+-- :leases is a JSON array of {"task_id", "claim_token"}, all of the caller's executor type
+-- (in the procedure: 'worker').
 --
 -- @procedure RELEASE_TASKS
+-- @executor_type
 -- @param leases VARCHAR
 -- @variable now TIMESTAMP_NTZ = SYSDATE()
 -- @variable op_token VARCHAR = UUID_STRING()
@@ -24,7 +26,8 @@ FROM (
 ) r
 WHERE q.ID = r.TASK_ID
   AND q.CLAIM_TOKEN = r.CLAIM_TOKEN
-  AND q.STATUS = 'executing';
+  AND q.STATUS = 'executing'
+  AND q.EXECUTOR_TYPE = :executor_type;
 
 -- @result
 SELECT ID

@@ -1,10 +1,14 @@
-//! The procedure transport against a real Snowflake account: the emulator has no stored
-//! procedures, so only a real account proves the generated Snowflake Scripting.
+//! The procedure transport against a real Snowflake account. The emulator runs the generated
+//! Snowflake Scripting with its own interpreter (queue_suite.rs runs the whole queue suite over
+//! it); only a real account proves Snowflake's own behaviour (types of RETURNS TABLE, owner's
+//! rights, lock waits).
 //!
-//! Gated on `SNOWFLAKE_TEST_CONNECTION`, the name of a connection in
-//! `$SNOWFLAKE_HOME/connections.toml` (default `~/.snowflake/connections.toml`) whose role may
-//! create a database. The test deploys the metadata with procedures into a fresh database
-//! `DMO_QUEUE_TEST_<random>`, works the queue through CALLs, and drops the database.
+//! Ignored unless asked for (`cargo test -p migration-core --test queue_procedure_live --
+//! --ignored`), so it never shows as passed without an account. It needs
+//! `SNOWFLAKE_TEST_CONNECTION`, the name of a connection in `$SNOWFLAKE_HOME/connections.toml`
+//! (default `~/.snowflake/connections.toml`) whose role may create a database. The test deploys
+//! the metadata with procedures into a fresh database `DMO_QUEUE_TEST_<random>`, works the queue
+//! through CALLs (push and expire run as the owner's direct statements), and drops the database.
 
 use std::path::PathBuf;
 
@@ -47,11 +51,11 @@ fn live_session(connection: &str) -> Session {
 }
 
 #[test]
+#[ignore = "needs a Snowflake account: SNOWFLAKE_TEST_CONNECTION"]
 fn procedures_work_the_queue_on_a_real_account() {
-    let Ok(connection) = std::env::var(GATE) else {
-        eprintln!("skipped: set {GATE} to a connection name to run the procedure transport against Snowflake");
-        return;
-    };
+    let connection = std::env::var(GATE).unwrap_or_else(|_| {
+        panic!("set {GATE} to the name of a connection in connections.toml to run the procedure transport against Snowflake")
+    });
     let mut session = live_session(&connection);
     let database = format!("DMO_QUEUE_TEST_{}", uuid::Uuid::new_v4().simple()).to_uppercase();
     let names = MetadataNames {
@@ -167,5 +171,21 @@ fn exercise(session: &mut Session, names: &MetadataNames) {
             .is_empty(),
         "the third task failed by cascade"
     );
-    assert!(queue.expire(session).expect("EXPIRE_LEASES").is_empty());
+    assert!(queue.expire(session).expect("expire").is_empty());
+    let retired = session.query_rows(
+        &format!(
+            "CALL {}.{}.PULL_TASKS(?, ?, ?, ?)",
+            names.database, names.data_migration_schema
+        ),
+        &[
+            migration_core::snowflake::SqlValue::Text("evil".into()),
+            migration_core::snowflake::SqlValue::Text("orchestrator".into()),
+            migration_core::snowflake::SqlValue::Null,
+            migration_core::snowflake::SqlValue::Int(10),
+        ],
+    );
+    assert!(
+        retired.is_err(),
+        "no PULL_TASKS takes the executor type: {retired:?}"
+    );
 }

@@ -246,6 +246,7 @@ mod tests {
             lease: Lease {
                 task_id: 42,
                 claim_token: "t".into(),
+                executor_type: migration_core::queue::ExecutorType::Worker,
             },
             workflow_id: 1,
             kind: kind.into(),

@@ -9,8 +9,11 @@
 //! 4. Read the ledger again (the other deployer may have done the work), apply each pending
 //!    version statement by statement, renew the lock before each version, record the outcome
 //!    (a failure is recorded with SUCCESS = FALSE and retried by the next deploy).
-//! 5. The queue procedures (transport `procedure`) are a repeatable step: re-created whenever
-//!    their generated text changed, recorded under [`PROCEDURES_LEDGER_VERSION`].
+//! 5. The queue procedures (transport `procedure`: the worker's operations only) are a
+//!    repeatable step: re-created whenever their generated text changed, after dropping the
+//!    signatures earlier versions deployed (Snowflake overloads procedures by argument types,
+//!    so a changed signature would otherwise leave the old procedure callable), recorded under
+//!    [`PROCEDURES_LEDGER_VERSION`].
 //! 6. Release the lock.
 
 use std::time::{Duration, Instant};
@@ -37,7 +40,8 @@ const LOCK_HOLDER: &str = include_str!("../../../../sql/metadata/deploy/lock_hol
 /// How to deploy.
 #[derive(Debug, Clone)]
 pub struct DeployOptions {
-    /// Create the queue procedures. Off against the emulator, which has no procedures.
+    /// Create the queue procedures (the emulator runs them too, with its Snowflake Scripting
+    /// interpreter). Off for deployers whose workers run direct statements.
     pub procedures: bool,
     /// Names this deployer in the lock and the ledger, e.g. `orchestrator@host`.
     pub deployer: String,

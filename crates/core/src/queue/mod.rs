@@ -20,11 +20,17 @@
 //! # Transports
 //!
 //! Each operation file holds a header and statements ([`operation`]). [`Transport::Direct`]
-//! runs the statements in one client transaction (used against the emulator and where
-//! procedures are not allowed); [`Transport::Procedure`] CALLs the procedure generated from
-//! the same file ([`procedure`]), deployed with the metadata. Only the source of "now" and of
-//! the operation token differs: the client's clock and a client UUID, or Snowflake's
-//! `SYSDATE()` and `UUID_STRING()`.
+//! runs the statements in one client transaction (the orchestrator, which owns the metadata
+//! schema; workers where procedures are not allowed); [`Transport::Procedure`] CALLs the
+//! procedure generated from the same file ([`procedure`]), deployed with the metadata. Only
+//! the source of "now", of the operation token and of the executor type differs: the
+//! client's clock, a client UUID and the caller's executor type, or Snowflake's `SYSDATE()`,
+//! `UUID_STRING()` and the constant `'worker'`.
+//!
+//! Procedures exist only for the worker's operations (pull, heartbeat, complete, fail,
+//! release) and serve only worker tasks: they run with the owner's rights, so they never take
+//! the executor type from the caller. Push and expire, and every operation of an orchestrator
+//! consumer, always run as direct statements, whatever the transport.
 
 pub mod clock;
 pub mod executor;
@@ -52,7 +58,9 @@ pub use task::{
 /// How queue operations reach Snowflake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Transport {
-    /// `CALL PULL_TASKS(...)` and the other generated procedures (production default).
+    /// `CALL PULL_TASKS(...)` and the other generated worker procedures (production default
+    /// for workers). Operations without a procedure (push, expire) and the operations of an
+    /// orchestrator consumer run as direct statements.
     #[default]
     Procedure,
     /// The same statements in one client transaction.
@@ -103,11 +111,12 @@ impl QueueError {
     }
 }
 
-/// Attempts of one direct-transport transaction that hit a retryable error (a write
-/// conflict or lock wait timeout between concurrent claimers, a dropped connection). A retry
-/// reuses the same values (operation token, now), and every operation's statements are
-/// idempotent for them, so a retry is safe even when the caller's own transaction was joined
-/// and only the failed statement was rolled back.
+/// Attempts of one operation that hit a retryable error whose outcome is known (a write
+/// conflict or lock wait timeout between concurrent claimers, a dropped connection before the
+/// statement ran). In a direct transaction a retry reuses the same values (operation token,
+/// now), and every operation's statements are idempotent for them, so a retry is safe even
+/// when the caller's own transaction was joined and only the failed statement was rolled
+/// back. A procedure that failed rolled back its own transaction, so its CALL may run again.
 pub const DIRECT_ATTEMPTS: u32 = 5;
 
 /// The task queue, bound to one set of metadata names and one transport.
@@ -155,7 +164,7 @@ impl Queue {
             ("tasks", SqlValue::Text(batch.tasks_json())),
             ("edges", SqlValue::Text(batch.edges_json())),
         ]);
-        let rows = self.run(session, &self.statements.push, values)?;
+        let rows = self.run(session, &self.statements.push, values, None)?;
         let pushed = rows
             .iter()
             .map(|row| {
@@ -192,15 +201,18 @@ impl Queue {
         }
         let values = Values::from([
             ("consumer_id", SqlValue::Text(consumer.id.clone())),
-            (
-                "executor_type",
-                SqlValue::Text(consumer.executor_type.as_str().to_owned()),
-            ),
             ("affinity", SqlValue::from(consumer.affinity.clone())),
             ("capacity", SqlValue::Int(i64::from(capacity))),
         ]);
-        let rows = self.run(session, &self.statements.pull, values)?;
-        rows.iter().map(|row| claimed_task(row)).collect()
+        let rows = self.run(
+            session,
+            &self.statements.pull,
+            values,
+            Some(consumer.executor_type),
+        )?;
+        rows.iter()
+            .map(|row| claimed_task(row, consumer.executor_type))
+            .collect()
     }
 
     /// Extends the lease of a held task by its lease duration.
@@ -213,7 +225,12 @@ impl Queue {
             ("task_id", SqlValue::Int(lease.task_id)),
             ("claim_token", SqlValue::Text(lease.claim_token.clone())),
         ]);
-        let rows = self.run(session, &self.statements.heartbeat, values)?;
+        let rows = self.run(
+            session,
+            &self.statements.heartbeat,
+            values,
+            Some(lease.executor_type),
+        )?;
         held_by_caller(&rows, lease.task_id, "heartbeat").map(|_| ())
     }
 
@@ -230,7 +247,12 @@ impl Queue {
             ("claim_token", SqlValue::Text(lease.claim_token.clone())),
             ("result_json", SqlValue::Text(result.to_string())),
         ]);
-        let rows = self.run(session, &self.statements.complete, values)?;
+        let rows = self.run(
+            session,
+            &self.statements.complete,
+            values,
+            Some(lease.executor_type),
+        )?;
         held_by_caller(&rows, lease.task_id, "complete").map(|_| ())
     }
 
@@ -248,7 +270,12 @@ impl Queue {
             ("error_message", SqlValue::Text(failure.message.clone())),
             ("retryable", SqlValue::Bool(failure.retryable)),
         ]);
-        let rows = self.run(session, &self.statements.fail, values)?;
+        let rows = self.run(
+            session,
+            &self.statements.fail,
+            values,
+            Some(lease.executor_type),
+        )?;
         let row = held_by_caller(&rows, lease.task_id, "fail")?;
         let failures = int(row, 3, "fail")?;
         match text(row, 1, "fail")?.as_str() {
@@ -265,30 +292,42 @@ impl Queue {
     }
 
     /// Gives held tasks back (graceful shutdown): pending again at once, counted neither as a
-    /// failure nor as an abandonment. Returns the ids actually released.
+    /// failure nor as an abandonment. Returns the ids actually released (one operation per
+    /// executor type among the leases).
     pub fn release(
         &self,
         session: &mut impl SqlExecutor,
         leases: &[Lease],
     ) -> Result<Vec<i64>, QueueError> {
-        if leases.is_empty() {
-            return Ok(Vec::new());
-        }
-        let leases_json = serde_json::Value::Array(
-            leases
+        let mut released = Vec::new();
+        for executor_type in [ExecutorType::Worker, ExecutorType::Orchestrator] {
+            let leases_json: Vec<serde_json::Value> = leases
                 .iter()
+                .filter(|lease| lease.executor_type == executor_type)
                 .map(|lease| serde_json::json!({"task_id": lease.task_id, "claim_token": lease.claim_token}))
-                .collect(),
-        );
-        let values = Values::from([("leases", SqlValue::Text(leases_json.to_string()))]);
-        let rows = self.run(session, &self.statements.release, values)?;
-        rows.iter().map(|row| int(row, 0, "release")).collect()
+                .collect();
+            if leases_json.is_empty() {
+                continue;
+            }
+            let leases_json = serde_json::Value::Array(leases_json).to_string();
+            let values = Values::from([("leases", SqlValue::Text(leases_json))]);
+            let rows = self.run(
+                session,
+                &self.statements.release,
+                values,
+                Some(executor_type),
+            )?;
+            for row in &rows {
+                released.push(int(row, 0, "release")?);
+            }
+        }
+        Ok(released)
     }
 
     /// Re-queues tasks whose lease ran out (failing those abandoned too often, with their
     /// blocked successors). Returns the tasks it touched.
     pub fn expire(&self, session: &mut impl SqlExecutor) -> Result<Vec<ExpiredTask>, QueueError> {
-        let rows = self.run(session, &self.statements.expire, Values::new())?;
+        let rows = self.run(session, &self.statements.expire, Values::new(), None)?;
         rows.iter()
             .map(|row| {
                 Ok(ExpiredTask {
@@ -300,44 +339,66 @@ impl Queue {
             .collect()
     }
 
+    /// Runs one operation for a consumer of `executor_type` (`None`: push and expire, which
+    /// serve no consumer), by CALL when [`Queue::uses_procedure`] says so, else as direct
+    /// statements; retried while it fails retryably with a known outcome.
     fn run(
         &self,
         session: &mut impl SqlExecutor,
         prepared: &PreparedOperation,
         mut values: Values,
+        executor_type: Option<ExecutorType>,
     ) -> Result<Rows, QueueError> {
         let operation = operation_name(prepared);
-        let wrap = |source: SnowflakeError| QueueError::Snowflake { operation, source };
-        match self.transport {
-            Transport::Procedure => {
-                let params = bind(&prepared.call.parameter_names, &values, operation)?;
-                session
-                    .query_rows(&prepared.call.sql, &params)
-                    .map_err(wrap)
-            }
-            Transport::Direct => {
+        let call = prepared
+            .call
+            .as_ref()
+            .filter(|_| self.uses_procedure(executor_type));
+        if call.is_none() {
+            if let Some(executor_type) = executor_type {
                 values.insert(
-                    "now",
-                    SqlValue::Text(clock::timestamp_text(self.clock.now())),
+                    operation::EXECUTOR_TYPE,
+                    SqlValue::Text(executor_type.as_str().to_owned()),
                 );
-                values.insert("op_token", SqlValue::Text(uuid::Uuid::new_v4().to_string()));
-                let mut attempt = 1;
-                loop {
-                    match run_direct(session, prepared, &values, operation) {
-                        Err(QueueError::Snowflake { source, .. })
-                            if source.is_retryable()
-                                && !source.outcome_unknown()
-                                && attempt < DIRECT_ATTEMPTS =>
-                        {
-                            tracing::warn!(operation, attempt, error = %source, "queue transaction conflicted, retrying");
-                            std::thread::sleep(Duration::from_millis(20 << attempt));
-                            attempt += 1;
-                        }
-                        other => return other,
-                    }
+            }
+            values.insert(
+                "now",
+                SqlValue::Text(clock::timestamp_text(self.clock.now())),
+            );
+            values.insert("op_token", SqlValue::Text(uuid::Uuid::new_v4().to_string()));
+        }
+        let mut attempt = 1;
+        loop {
+            let outcome = match call {
+                Some(call) => {
+                    let params = bind(&call.parameter_names, &values, operation)?;
+                    session
+                        .query_rows(&call.sql, &params)
+                        .map_err(|source| QueueError::Snowflake { operation, source })
                 }
+                None => run_direct(session, prepared, &values, operation),
+            };
+            match outcome {
+                Err(QueueError::Snowflake { source, .. })
+                    if source.is_retryable()
+                        && !source.outcome_unknown()
+                        && attempt < DIRECT_ATTEMPTS =>
+                {
+                    tracing::warn!(operation, attempt, error = %source, "queue operation conflicted, retrying");
+                    std::thread::sleep(Duration::from_millis(20 << attempt));
+                    attempt += 1;
+                }
+                other => return other,
             }
         }
+    }
+
+    /// Whether an operation for a consumer of `executor_type` goes through its procedure: with
+    /// the procedure transport, for worker consumers. The procedures serve worker tasks only,
+    /// so an orchestrator consumer (which owns the schema) always runs direct statements.
+    fn uses_procedure(&self, executor_type: Option<ExecutorType>) -> bool {
+        self.transport == Transport::Procedure
+            && executor_type == Some(procedure::PROCEDURE_EXECUTOR)
     }
 }
 
@@ -489,7 +550,10 @@ fn held_by_caller<'a>(
 
 /// A row of pull's result: ID, WORKFLOW_ID, KIND, NAME, TABLE_ID, PARTITION_ID, PAYLOAD,
 /// CLAIM_TOKEN, ATTEMPTS, LEASE_SECONDS.
-fn claimed_task(row: &[Option<String>]) -> Result<ClaimedTask, QueueError> {
+fn claimed_task(
+    row: &[Option<String>],
+    executor_type: ExecutorType,
+) -> Result<ClaimedTask, QueueError> {
     let payload = match cell(row, 6, "pull")? {
         None => serde_json::Value::Null,
         Some(text) => serde_json::from_str(text)
@@ -499,6 +563,7 @@ fn claimed_task(row: &[Option<String>]) -> Result<ClaimedTask, QueueError> {
         lease: Lease {
             task_id: int(row, 0, "pull")?,
             claim_token: text(row, 7, "pull")?,
+            executor_type,
         },
         workflow_id: int(row, 1, "pull")?,
         kind: text(row, 2, "pull")?,

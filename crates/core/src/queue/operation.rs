@@ -4,7 +4,13 @@
 //! File format (directives are `-- @` comment lines, so the file stays plain SQL):
 //!
 //! ```text
-//! -- @procedure PULL_TASKS                      name of the generated procedure
+//! -- @procedure PULL_TASKS                      name of the generated worker procedure;
+//!                                                without it the operation runs only as
+//!                                                direct statements (the schema owner's)
+//! -- @executor_type                              declares `:executor_type` (VARCHAR): the
+//!                                                trusted caller's executor type in a direct
+//!                                                transaction, the constant 'worker' in a
+//!                                                procedure (never a procedure argument)
 //! -- @param consumer_id VARCHAR                  an argument the caller passes
 //! -- @variable now TIMESTAMP_NTZ = SYSDATE()     computed: by Snowflake in the procedure,
 //!                                                by the client in a direct transaction
@@ -90,12 +96,19 @@ pub struct Step {
     pub sql: String,
 }
 
+/// The placeholder `-- @executor_type` declares.
+pub const EXECUTOR_TYPE: &str = "executor_type";
+
 /// A parsed queue operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     /// The file it came from, for error messages.
     pub file: &'static str,
-    pub procedure: String,
+    /// The generated procedure's name; `None` for operations that only the owner of the
+    /// metadata schema runs, as direct statements (push, expire).
+    pub procedure: Option<String>,
+    /// Whether the statements use `:executor_type` (`-- @executor_type`).
+    pub uses_executor_type: bool,
     pub params: Vec<Param>,
     pub variables: Vec<Variable>,
     pub returns: Vec<Column>,
@@ -116,6 +129,7 @@ impl Operation {
     pub fn parse(file: &'static str, text: &str) -> Result<Operation, OperationParseError> {
         let error = |message: String| OperationParseError { file, message };
         let mut procedure = None;
+        let mut uses_executor_type = false;
         let mut params = Vec::new();
         let mut variables = Vec::new();
         let mut returns = Vec::new();
@@ -141,6 +155,12 @@ impl Operation {
                 let rest = rest.trim();
                 match keyword {
                     "procedure" => procedure = Some(rest.to_owned()),
+                    "executor_type" if rest.is_empty() => uses_executor_type = true,
+                    "executor_type" => {
+                        return Err(error(format!(
+                        "`@executor_type` takes no arguments (its type is VARCHAR), found `{rest}`"
+                    )))
+                    }
                     "param" => params.push(parse_param(rest).map_err(error)?),
                     "variable" => variables.push(parse_variable(rest).map_err(error)?),
                     "returns" => returns = parse_columns(rest).map_err(error)?,
@@ -181,7 +201,8 @@ impl Operation {
 
         let operation = Operation {
             file,
-            procedure: procedure.ok_or_else(|| error("missing `-- @procedure`".to_owned()))?,
+            procedure,
+            uses_executor_type,
             params,
             variables,
             returns,
@@ -194,6 +215,9 @@ impl Operation {
 
     /// The type of a declared argument or variable.
     pub fn value_type(&self, name: &str) -> Option<SqlType> {
+        if self.uses_executor_type && name == EXECUTOR_TYPE {
+            return Some(SqlType::Varchar);
+        }
         self.params
             .iter()
             .find(|param| param.name == name)
@@ -217,10 +241,12 @@ impl Operation {
     /// Every placeholder is declared, every declaration is used, no name is declared twice.
     fn check(&self) -> Result<(), String> {
         let mut declared = BTreeSet::new();
+        let executor_type = EXECUTOR_TYPE.to_owned();
         for name in self
-            .params
-            .iter()
-            .map(|param| &param.name)
+            .uses_executor_type
+            .then_some(&executor_type)
+            .into_iter()
+            .chain(self.params.iter().map(|param| &param.name))
             .chain(self.variables.iter().map(|variable| &variable.name))
         {
             if !declared.insert(name.as_str()) {
@@ -232,12 +258,19 @@ impl Operation {
             for placeholder in placeholders(statement) {
                 if !declared.contains(placeholder.name.as_str()) {
                     return Err(format!(
-                        "placeholder `:{}` is not declared with `@param` or `@variable`",
+                        "placeholder `:{}` is not declared with `@param`, `@variable` or `@executor_type`",
                         placeholder.name
                     ));
                 }
                 used.insert(placeholder.name);
             }
+        }
+        // A procedure runs with its owner's rights: the executor type it serves is fixed inside
+        // it, never taken from the caller (a worker must not act as the orchestrator).
+        if self.procedure.is_some() && self.params.iter().any(|param| param.name == EXECUTOR_TYPE) {
+            return Err(format!(
+                "`{EXECUTOR_TYPE}` is an argument of a procedure; declare it with `-- @executor_type`, which the generated procedure fixes to its executor"
+            ));
         }
         if let Some(unused) = declared.iter().find(|name| !used.contains(**name)) {
             return Err(format!("`{unused}` is declared but never used"));
@@ -320,7 +353,8 @@ SELECT ID, STATUS FROM T WHERE ID = :task_id;
     #[test]
     fn parses_header_steps_and_result() {
         let operation = Operation::parse("sample.sql", SAMPLE).expect("valid sample");
-        assert_eq!(operation.procedure, "DO_IT");
+        assert_eq!(operation.procedure.as_deref(), Some("DO_IT"));
+        assert!(!operation.uses_executor_type);
         assert_eq!(
             operation.params,
             vec![Param {
@@ -360,6 +394,52 @@ SELECT ID, STATUS FROM T WHERE ID = :task_id;
         assert!(error
             .to_string()
             .contains("`spare` is declared but never used"));
+    }
+
+    #[test]
+    fn executor_type_is_declared_by_its_own_directive() {
+        let text = SAMPLE
+            .replace(
+                "-- @param task_id BIGINT",
+                "-- @param task_id BIGINT\n-- @executor_type",
+            )
+            .replace(
+                "UPDATE T SET B = 1 WHERE B = 0;",
+                "UPDATE T SET B = 1 WHERE B = 0 AND E = :executor_type;",
+            );
+        let operation = Operation::parse("sample.sql", &text).expect("valid");
+        assert!(operation.uses_executor_type);
+        assert_eq!(operation.value_type(EXECUTOR_TYPE), Some(SqlType::Varchar));
+        assert!(
+            operation
+                .params
+                .iter()
+                .all(|param| param.name != EXECUTOR_TYPE),
+            "not an argument"
+        );
+    }
+
+    #[test]
+    fn a_procedure_never_takes_the_executor_type_as_an_argument() {
+        let text = SAMPLE
+            .replace(
+                "-- @param task_id BIGINT",
+                "-- @param task_id BIGINT\n-- @param executor_type VARCHAR",
+            )
+            .replace(
+                "UPDATE T SET B = 1 WHERE B = 0;",
+                "UPDATE T SET B = 1 WHERE B = 0 AND E = :executor_type;",
+            );
+        let error = Operation::parse("sample.sql", &text).expect_err("argument");
+        assert!(
+            error
+                .to_string()
+                .contains("declare it with `-- @executor_type`"),
+            "{error}"
+        );
+        let direct_only = text.replace("-- @procedure DO_IT\n", "");
+        let operation = Operation::parse("sample.sql", &direct_only).expect("direct only");
+        assert_eq!(operation.procedure, None);
     }
 
     #[test]

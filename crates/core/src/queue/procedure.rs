@@ -7,17 +7,67 @@
 //! no row (bounded), and the result query is returned as a table. Any error rolls back and is
 //! raised again. `EXECUTE AS OWNER` lets a worker role with only USAGE on the procedure work
 //! the queue without any privilege on the tables.
+//!
+//! The procedures exist for the workers only (pull, heartbeat, complete, fail, release):
+//! because they run with the owner's rights, they never take the executor type from the
+//! caller. `:executor_type` is a variable fixed to [`PROCEDURE_EXECUTOR`] inside the body, so
+//! a worker role can neither claim nor touch an orchestrator task. Push and expire have no
+//! procedure; the orchestrator, which owns the schema, runs them as direct statements.
 
 use std::fmt::Write as _;
 
-use super::operation::Operation;
+use super::operation::{Operation, SqlType, EXECUTOR_TYPE};
+use super::task::ExecutorType;
+
+/// The executor every generated procedure serves.
+pub const PROCEDURE_EXECUTOR: ExecutorType = ExecutorType::Worker;
+
+/// Procedures earlier versions deployed whose signature is gone: Snowflake overloads
+/// procedures by argument types, so `CREATE OR REPLACE` with a new signature would leave the
+/// old one callable. Each is dropped by every deploy (`IF EXISTS`).
+pub const RETIRED_PROCEDURES: [(&str, &[SqlType]); 3] = [
+    // took the executor type from the caller
+    (
+        "PULL_TASKS",
+        &[
+            SqlType::Varchar,
+            SqlType::Varchar,
+            SqlType::Varchar,
+            SqlType::Bigint,
+        ],
+    ),
+    // let a worker push tasks of its own
+    (
+        "PUSH_TASKS",
+        &[SqlType::Bigint, SqlType::Varchar, SqlType::Varchar],
+    ),
+    // the orchestrator's, run as direct statements now
+    ("EXPIRE_LEASES", &[]),
+];
+
+/// `DROP PROCEDURE IF EXISTS` for every retired signature.
+pub fn drop_retired_sql(schema_sql: &str) -> Vec<String> {
+    RETIRED_PROCEDURES
+        .iter()
+        .map(|(name, types)| {
+            let types = types
+                .iter()
+                .map(|sql_type| sql_type.as_sql())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("DROP PROCEDURE IF EXISTS {schema_sql}.{name}({types})")
+        })
+        .collect()
+}
 
 /// Upper bound of passes of a `repeat` step: the depth of the deepest task DAG we expect.
 pub const MAX_REPEAT_PASSES: u32 = 1000;
 
-/// `CREATE OR REPLACE PROCEDURE` for one operation, with object names already rendered.
-/// `schema_sql` is the fully qualified schema the procedure is created in.
-pub fn create_procedure_sql(operation: &Operation, schema_sql: &str) -> String {
+/// `CREATE OR REPLACE PROCEDURE` for one operation, with object names already rendered, or
+/// `None` when the operation has no procedure. `schema_sql` is the fully qualified schema the
+/// procedure is created in.
+pub fn create_procedure_sql(operation: &Operation, schema_sql: &str) -> Option<String> {
+    let name = operation.procedure.as_deref()?;
     let arguments = operation
         .params
         .iter()
@@ -39,6 +89,13 @@ pub fn create_procedure_sql(operation: &Operation, schema_sql: &str) -> String {
 
     let mut body = String::new();
     body.push_str("DECLARE\n");
+    if operation.uses_executor_type {
+        let _ = writeln!(
+            body,
+            "    {EXECUTOR_TYPE} VARCHAR DEFAULT '{}';",
+            PROCEDURE_EXECUTOR.as_str()
+        );
+    }
     for variable in &operation.variables {
         let _ = writeln!(
             body,
@@ -78,7 +135,7 @@ pub fn create_procedure_sql(operation: &Operation, schema_sql: &str) -> String {
     body.push_str("        RAISE;\n");
     body.push_str("END");
 
-    format!(
+    Some(format!(
         "CREATE OR REPLACE PROCEDURE {schema_sql}.{name}({arguments})\n\
          RETURNS TABLE ({returns})\n\
          LANGUAGE SQL\n\
@@ -86,15 +143,16 @@ pub fn create_procedure_sql(operation: &Operation, schema_sql: &str) -> String {
          AS\n\
          $$\n\
          {body}\n\
-         $$",
-        name = operation.procedure,
-    )
+         $$"
+    ))
 }
 
-/// `CALL schema.PROCEDURE(?, ?, ...)`, one `?` per argument in declaration order.
-pub fn call_sql(operation: &Operation, schema_sql: &str) -> String {
+/// `CALL schema.PROCEDURE(?, ?, ...)`, one `?` per argument in declaration order, or `None`
+/// when the operation has no procedure.
+pub fn call_sql(operation: &Operation, schema_sql: &str) -> Option<String> {
+    let name = operation.procedure.as_deref()?;
     let placeholders = vec!["?"; operation.params.len()].join(", ");
-    format!("CALL {schema_sql}.{}({placeholders})", operation.procedure)
+    Some(format!("CALL {schema_sql}.{name}({placeholders})"))
 }
 
 fn indent(text: &str, spaces: usize) -> String {

@@ -7,7 +7,7 @@ use crate::metadata::sql_script::{
 use crate::metadata::{MetadataNames, MetadataNamesSql};
 
 use super::operation::{Operation, OperationParseError};
-use super::procedure::{call_sql, create_procedure_sql};
+use super::procedure::{call_sql, create_procedure_sql, drop_retired_sql};
 
 /// The source files, in the order the procedures are deployed.
 pub const QUEUE_FILES: [(&str, &str); 7] = [
@@ -40,8 +40,9 @@ pub struct PreparedOperation {
     /// `(statement, repeat)` for each step.
     pub direct_steps: Vec<(PositionalStatement, bool)>,
     pub direct_result: PositionalStatement,
-    /// `CALL schema.PROCEDURE(?, ...)`; parameter names are the arguments in order.
-    pub call: PositionalStatement,
+    /// `CALL schema.PROCEDURE(?, ...)`; parameter names are the arguments in order. `None` for
+    /// the operations without a procedure (push, expire).
+    pub call: Option<PositionalStatement>,
 }
 
 impl PreparedOperation {
@@ -52,14 +53,14 @@ impl PreparedOperation {
             .map(|step| (direct_statement(&operation, &step.sql), step.repeat))
             .collect();
         let direct_result = direct_statement(&operation, &operation.result);
-        let call = PositionalStatement {
-            sql: call_sql(&operation, schema_sql),
+        let call = call_sql(&operation, schema_sql).map(|sql| PositionalStatement {
+            sql,
             parameter_names: operation
                 .params
                 .iter()
                 .map(|param| param.name.clone())
                 .collect(),
-        };
+        });
         PreparedOperation {
             operation,
             direct_steps,
@@ -125,13 +126,17 @@ pub fn parse_all(names: &MetadataNames) -> Result<Vec<Operation>, OperationParse
         .collect()
 }
 
-/// The `CREATE OR REPLACE PROCEDURE` statements of the procedure transport.
+/// The statements that deploy the procedure transport: `DROP PROCEDURE IF EXISTS` for the
+/// retired signatures, then `CREATE OR REPLACE PROCEDURE` for each worker operation.
 pub fn procedures_ddl(names: &MetadataNames) -> Result<Vec<String>, OperationParseError> {
     let schema_sql = names.migration_schema_sql();
-    Ok(parse_all(names)?
-        .iter()
-        .map(|operation| create_procedure_sql(operation, &schema_sql))
-        .collect())
+    let mut ddl = drop_retired_sql(&schema_sql);
+    ddl.extend(
+        parse_all(names)?
+            .iter()
+            .filter_map(|operation| create_procedure_sql(operation, &schema_sql)),
+    );
+    Ok(ddl)
 }
 
 #[cfg(test)]
@@ -145,7 +150,10 @@ mod tests {
     #[test]
     fn every_file_parses() {
         let statements = QueueStatements::load(&names()).expect("all queue files are valid");
-        assert_eq!(statements.pull.operation.procedure, "PULL_TASKS");
+        assert_eq!(
+            statements.pull.operation.procedure.as_deref(),
+            Some("PULL_TASKS")
+        );
         assert_eq!(statements.expire.operation.params.len(), 0);
         assert!(statements
             .fail
@@ -175,9 +183,95 @@ mod tests {
             Some("consumer_id")
         );
         assert_eq!(
-            statements.pull.call.sql,
-            "CALL SNOWCONVERT_AI.DATA_MIGRATION.PULL_TASKS(?, ?, ?, ?)"
+            statements.pull.call.as_ref().map(|call| call.sql.as_str()),
+            Some("CALL SNOWCONVERT_AI.DATA_MIGRATION.PULL_TASKS(?, ?, ?)")
         );
+    }
+
+    #[test]
+    fn procedures_exist_for_the_worker_operations_only_and_fix_the_executor_type() {
+        let statements = QueueStatements::load(&names()).expect("valid");
+        let with_procedure: Vec<&str> = [
+            &statements.push,
+            &statements.pull,
+            &statements.heartbeat,
+            &statements.complete,
+            &statements.fail,
+            &statements.release,
+            &statements.expire,
+        ]
+        .iter()
+        .filter_map(|prepared| prepared.operation.procedure.as_deref())
+        .collect();
+        assert_eq!(
+            with_procedure,
+            [
+                "PULL_TASKS",
+                "HEARTBEAT_TASK",
+                "COMPLETE_TASK",
+                "FAIL_TASK",
+                "RELEASE_TASKS"
+            ]
+        );
+        assert!(statements.push.call.is_none() && statements.expire.call.is_none());
+        for prepared in [
+            &statements.pull,
+            &statements.heartbeat,
+            &statements.complete,
+            &statements.fail,
+            &statements.release,
+        ] {
+            let operation = &prepared.operation;
+            assert!(
+                operation.uses_executor_type,
+                "{} must be fenced by the executor type",
+                operation.file
+            );
+            let call = prepared.call.as_ref().expect("a procedure");
+            assert!(
+                !call
+                    .parameter_names
+                    .iter()
+                    .any(|name| name == "executor_type"),
+                "{}: the executor type is never an argument",
+                operation.file
+            );
+            for (statement, _) in &prepared.direct_steps {
+                if statement.sql.contains("CLAIM_TOKEN = ?") {
+                    assert!(
+                        statement
+                            .parameter_names
+                            .iter()
+                            .any(|name| name == "executor_type"),
+                        "{}: a fenced step also requires the executor type: {}",
+                        operation.file,
+                        statement.sql
+                    );
+                }
+            }
+        }
+        let ddl = procedures_ddl(&names()).expect("valid").join("\n");
+        assert_eq!(
+            ddl.matches("executor_type VARCHAR DEFAULT 'worker';")
+                .count(),
+            5,
+            "{ddl}"
+        );
+        assert!(!ddl.contains("EXECUTOR_TYPE VARCHAR,"), "{ddl}");
+    }
+
+    #[test]
+    fn deploy_drops_the_retired_signatures_first() {
+        let ddl = procedures_ddl(&names()).expect("valid");
+        assert_eq!(
+            &ddl[..3],
+            [
+                "DROP PROCEDURE IF EXISTS SNOWCONVERT_AI.DATA_MIGRATION.PULL_TASKS(VARCHAR, VARCHAR, VARCHAR, BIGINT)",
+                "DROP PROCEDURE IF EXISTS SNOWCONVERT_AI.DATA_MIGRATION.PUSH_TASKS(BIGINT, VARCHAR, VARCHAR)",
+                "DROP PROCEDURE IF EXISTS SNOWCONVERT_AI.DATA_MIGRATION.EXPIRE_LEASES()",
+            ]
+        );
+        assert_eq!(ddl.len(), 3 + 5);
     }
 
     /// The items of the first SELECT list: top-level commas between SELECT and FROM.
@@ -214,15 +308,30 @@ mod tests {
     #[test]
     fn procedure_ddl_is_pinned() {
         let names = names();
-        for (operation, ddl) in parse_all(&names)
-            .expect("valid")
-            .iter()
-            .zip(procedures_ddl(&names).expect("valid"))
-        {
-            insta::assert_snapshot!(
-                format!("procedure_{}", operation.procedure.to_lowercase()),
-                ddl
-            );
+        let schema_sql = names.migration_schema_sql();
+        for operation in parse_all(&names).expect("valid") {
+            let (Some(procedure), Some(ddl)) = (
+                operation.procedure.as_deref(),
+                create_procedure_sql(&operation, &schema_sql),
+            ) else {
+                continue;
+            };
+            insta::assert_snapshot!(format!("procedure_{}", procedure.to_lowercase()), ddl);
+        }
+    }
+
+    /// The snapshot names predate direct-only operations: they are named after the procedure
+    /// each operation used to have.
+    fn direct_snapshot_name(file_stem: &str) -> &'static str {
+        match file_stem {
+            "push" => "push_tasks",
+            "pull" => "pull_tasks",
+            "heartbeat" => "heartbeat_task",
+            "complete" => "complete_task",
+            "fail" => "fail_task",
+            "release" => "release_tasks",
+            "expire" => "expire_leases",
+            other => panic!("no snapshot name for sql/queue/{other}.sql"),
         }
     }
 
@@ -251,10 +360,8 @@ mod tests {
                 prepared.direct_result.parameter_names.join(", "),
                 prepared.direct_result.sql
             ));
-            insta::assert_snapshot!(
-                format!("direct_{}", prepared.operation.procedure.to_lowercase()),
-                text
-            );
+            let name = prepared.operation.file.trim_end_matches(".sql").to_owned();
+            insta::assert_snapshot!(format!("direct_{}", direct_snapshot_name(&name)), text);
         }
     }
 }

@@ -259,11 +259,14 @@ pub struct Consumer {
     pub affinity: Option<String>,
 }
 
-/// Proof of holding a task: its id and the token of the claim.
+/// Proof of holding a task: its id, the token of the claim, and the executor type it was
+/// claimed as (the fence of heartbeat, complete, fail and release; the generated procedures
+/// ignore it and always use `worker`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lease {
     pub task_id: i64,
     pub claim_token: String,
+    pub executor_type: ExecutorType,
 }
 
 /// A task won by `pull`.

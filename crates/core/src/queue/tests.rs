@@ -78,6 +78,7 @@ fn lease() -> Lease {
     Lease {
         task_id: 7,
         claim_token: "token-a".to_owned(),
+        executor_type: ExecutorType::Worker,
     }
 }
 
@@ -96,21 +97,77 @@ fn procedure_transport_calls_with_arguments_in_order() {
     let (sql, params) = &session.calls[0];
     assert_eq!(
         sql,
-        "CALL SNOWCONVERT_AI.DATA_MIGRATION.PULL_TASKS(?, ?, ?, ?)"
+        "CALL SNOWCONVERT_AI.DATA_MIGRATION.PULL_TASKS(?, ?, ?)"
     );
     assert_eq!(
         params,
         &vec![
             SqlValue::Text("worker-1".into()),
-            SqlValue::Text("worker".into()),
             SqlValue::Null,
             SqlValue::Int(4),
-        ]
+        ],
+        "the executor type is not an argument: the procedure fixes it"
     );
     assert_eq!(
         session.transactions, 0,
         "the procedure runs its own transaction"
     );
+}
+
+#[test]
+fn operations_without_a_worker_procedure_run_direct_statements_with_the_procedure_transport() {
+    let queue = queue(Transport::Procedure);
+    let orchestrator = Consumer {
+        id: "orchestrator-1".to_owned(),
+        executor_type: ExecutorType::Orchestrator,
+        affinity: None,
+    };
+    let mut session = FakeSession::default();
+    queue
+        .pull(&mut session, &orchestrator, 2)
+        .expect("empty pull");
+    assert_eq!(session.transactions, 1, "a direct transaction, not a CALL");
+    assert!(session
+        .calls
+        .iter()
+        .all(|(sql, _)| !sql.starts_with("CALL")));
+    assert!(
+        session.calls[0]
+            .1
+            .contains(&SqlValue::Text("orchestrator".into())),
+        "the trusted caller's executor type is bound: {:?}",
+        session.calls[0].1
+    );
+
+    let mut session = FakeSession::default();
+    queue.expire(&mut session).expect("nothing expired");
+    let mut batch = TaskBatch::new();
+    batch.add(NewTask::new(
+        ExecutorType::Worker,
+        "a",
+        serde_json::Value::Null,
+    ));
+    let _ = queue.push(&mut session, 1, &batch);
+    assert_eq!(session.transactions, 2);
+    assert!(session
+        .calls
+        .iter()
+        .all(|(sql, _)| !sql.starts_with("CALL")));
+}
+
+#[test]
+fn procedure_calls_that_failed_for_certain_are_retried() {
+    let mut session = FakeSession {
+        fail_first: 2,
+        ..FakeSession::default()
+    };
+    let error = queue(Transport::Procedure).heartbeat(&mut session, &lease());
+    assert!(
+        matches!(error, Err(QueueError::UnknownTask { task_id: 7 })),
+        "answered on the third CALL: {error:?}"
+    );
+    assert_eq!(session.calls.len(), 3);
+    assert!(session.calls.iter().all(|(sql, _)| sql.starts_with("CALL")));
 }
 
 #[test]
@@ -151,6 +208,10 @@ fn direct_transport_runs_steps_then_result_in_one_transaction() {
     let (_, fail_params) = &session.calls[0];
     assert!(fail_params.contains(&SqlValue::Text("boom".into())));
     assert!(fail_params.contains(&SqlValue::Bool(false)));
+    assert!(
+        fail_params.contains(&SqlValue::Text("worker".into())),
+        "fenced by the lease's executor type"
+    );
 }
 
 #[test]

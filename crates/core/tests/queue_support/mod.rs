@@ -1,5 +1,6 @@
 //! Shared by the `queue_*` and `metadata_*` emulator tests: sessions to a per-test emulator
-//! database with the metadata deployed (without procedures: the emulator has none).
+//! database with the metadata deployed (by default without the queue procedures; the queue
+//! suite deploys them for its procedure transport).
 
 #![allow(dead_code)]
 
@@ -72,7 +73,8 @@ impl Metadata {
     }
 }
 
-/// Deploy options for the emulator: no procedures, short lock polling.
+/// Deploy options for the emulator: no procedures (set `procedures: true` to get them), short
+/// lock polling.
 pub fn emulator_deploy_options() -> DeployOptions {
     DeployOptions {
         procedures: false,
