@@ -88,6 +88,13 @@ pub struct RawApplication {
     /// Affinity group: the worker takes only tasks of workflows with the same affinity, tasks
     /// without affinity, and tasks matching a `*` pattern. Unset: the worker takes every task.
     pub affinity: Option<String>,
+    /// Largest single text or binary value the worker reads, in bytes (UTF-8 bytes for text).
+    /// Default 16777216 (16 MiB, Snowflake's VARCHAR limit); binary values are also held to
+    /// Snowflake's BINARY limit of 8388608 bytes. A larger value fails its partition with an error
+    /// naming the table, the column and this key. Lower it to bound the worker's memory (fetch
+    /// buffers never exceed it per value).
+    #[schemars(range(min = 1, max = 16777216))]
+    pub max_value_bytes: Option<u64>,
 }
 
 /// `[connections]`.
@@ -296,6 +303,11 @@ pub fn default_max_parallel_tasks() -> u32 {
 pub fn default_task_fetch_interval_secs() -> u64 {
     5
 }
+/// Snowflake's VARCHAR limit in bytes: no larger text value can be loaded.
+pub const SNOWFLAKE_MAX_VARCHAR_BYTES: u64 = 16_777_216;
+pub fn default_max_value_bytes() -> u64 {
+    SNOWFLAKE_MAX_VARCHAR_BYTES
+}
 pub const DEFAULT_SQLSERVER_PORT: u16 = 1433;
 pub const DEFAULT_SQLSERVER_DRIVER: &str = "ODBC Driver 18 for SQL Server";
 pub const DEFAULT_REDSHIFT_PORT: u16 = 5439;
@@ -325,6 +337,8 @@ pub struct ApplicationConfig {
     pub snowflake_schema_for_data_migration_metadata: String,
     pub snowflake_schema_for_data_validation_metadata: String,
     pub affinity: Option<String>,
+    /// `max_value_bytes`: the largest single text or binary value read.
+    pub max_value_bytes: u64,
 }
 
 /// The one source connection of a worker.
@@ -510,6 +524,17 @@ fn validate_application(raw: RawApplication, problems: &mut Problems) -> Applica
             problems,
         ),
         affinity: raw.affinity,
+        max_value_bytes: match raw.max_value_bytes {
+            Some(bytes @ 1..=SNOWFLAKE_MAX_VARCHAR_BYTES) => bytes,
+            Some(_) => {
+                problems.push(
+                    "application.max_value_bytes",
+                    format!("must be between 1 and {SNOWFLAKE_MAX_VARCHAR_BYTES} (Snowflake's VARCHAR limit; larger values cannot be loaded)"),
+                );
+                default_max_value_bytes()
+            }
+            None => default_max_value_bytes(),
+        },
     }
 }
 
@@ -774,6 +799,7 @@ mod tests {
                 snowflake_schema_for_data_migration_metadata: "DATA_MIGRATION".into(),
                 snowflake_schema_for_data_validation_metadata: "DATA_VALIDATION".into(),
                 affinity: None,
+                max_value_bytes: 16_777_216,
             }
         );
         let SourceConnection::Postgresql(pg) = &config.source else {
@@ -798,6 +824,7 @@ mod tests {
             snowflake_schema_for_data_migration_metadata = "DM"
             snowflake_schema_for_data_validation_metadata = "DV"
             affinity = "eu-*"
+            max_value_bytes = 1048576
             [connections.target.snowflake_connection_name]
             connection_name = "emulator"
             {POSTGRES}"#
@@ -805,6 +832,7 @@ mod tests {
         let config = parse_worker_config(&text).unwrap();
         assert_eq!(config.task_source, TaskSourceKind::SnowflakeDirectSql);
         assert_eq!(config.application.max_parallel_tasks, 8);
+        assert_eq!(config.application.max_value_bytes, 1 << 20);
         assert_eq!(config.application.task_fetch_interval_secs, 2);
         assert_eq!(config.application.snowflake_database_for_metadata, "META");
         assert_eq!(

@@ -157,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn native_postgresql_refuses_required_tls() {
+    fn native_postgresql_speaks_required_tls() {
         let toml = r#"
             [connections.source.postgresql]
             username = "u"
@@ -165,8 +165,13 @@ mod tests {
             host = "db"
             ssl_mode = "require"
         "#;
-        let err = spec(toml, &[]).unwrap_err().to_string();
-        assert!(err.contains("extraction_path = \"odbc\""), "{err}");
+        let Ok(SourceSpec::PostgresNative { params, .. }) = spec(toml, &[]) else {
+            panic!("the native path speaks TLS");
+        };
+        assert_eq!(
+            params.tls.mode,
+            migration_core::source::postgres_native::SslMode::Require
+        );
     }
 
     #[test]
@@ -183,7 +188,7 @@ mod tests {
             username = "u"
             database = "shop"
             host = "db"
-            ssl_mode = "verify-full"
+            ssl_mode = "verify_full"
         "#;
         let messages = [spec(missing_env, &[]), spec(tls, &[])]
             .map(|r| r.unwrap_err().to_string())
