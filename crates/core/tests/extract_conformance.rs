@@ -34,7 +34,7 @@ use migration_core::source::dialect::{Dialect, ExtractionRequest, TypedColumn};
 use migration_core::source::extract::{
     extract, ExtractOptions, ExtractOutcome, ExtractRequest, LocalDirUploader, SourceSpec,
 };
-use migration_core::source::odbc::OdbcReadOptions;
+use migration_core::source::odbc::{OdbcReadOptions, OdbcText};
 use migration_core::source::parquet_sink::ParquetOptions;
 use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -559,6 +559,30 @@ fn odbc_postgres_conformance() {
     conformance_pg(pg_odbc_source(), "xconf_odbc");
 }
 
+/// The same suite with text fetched as UTF-16 (`SQL_C_WCHAR`), the way SQL Server is read: the
+/// wide columnar path must give exactly the values of the narrow one.
+#[test]
+fn odbc_postgres_conformance_with_wide_text() {
+    conformance_pg(with_wide_text(pg_odbc_source()), "xconf_wide");
+}
+
+/// `source` with text fetched as UTF-16.
+fn with_wide_text(source: SourceSpec) -> SourceSpec {
+    match source {
+        SourceSpec::Odbc {
+            connection_string,
+            read,
+        } => SourceSpec::Odbc {
+            connection_string,
+            read: OdbcReadOptions {
+                text: OdbcText::Wide,
+                ..read
+            },
+        },
+        native => native,
+    }
+}
+
 #[test]
 fn native_and_odbc_agree_on_the_checksum() {
     let schema = PgSchema::create("xconf_agree");
@@ -694,7 +718,17 @@ fn odbc_sqlite_conformance() {
         &database,
         &SQLITE_TABLE.replace("{big}", &big_file.display().to_string()),
     );
-    let source = sqlite_source(&database);
+    // Narrow, and wide as SQL Server is read (row by row here: SQLite's driver).
+    for source in [
+        sqlite_source(&database),
+        with_wide_text(sqlite_source(&database)),
+    ] {
+        sqlite_conformance(&source, dir.path());
+    }
+}
+
+fn sqlite_conformance(source: &SourceSpec, dir: &Path) {
+    let source = source.clone();
     let request = sqlite_request("conf", SQLITE_CONF_COLUMNS, None);
     assert_eq!(request.schema, sqlite_schema(), "the dialect's types");
     let names: Vec<String> = request
@@ -703,8 +737,8 @@ fn odbc_sqlite_conformance() {
         .iter()
         .map(|f| f.name().to_uppercase())
         .collect();
-    let opts = options(dir.path(), "main.conf", names.clone(), 64 * 1024);
-    let (outcome, batch) = run(&source, &request, &opts, dir.path());
+    let opts = options(dir, "main.conf", names.clone(), 64 * 1024);
+    let (outcome, batch) = run(&source, &request, &opts, dir);
     let batch = batch.expect("files");
     assert_eq!(outcome.rows, 5);
     assert!(outcome.files.len() >= 2, "{:?}", outcome.files);
@@ -778,7 +812,7 @@ fn odbc_sqlite_conformance() {
     // Single-row partitions and an empty table.
     for id in 1..=5 {
         let request = sqlite_request("conf", SQLITE_CONF_COLUMNS, Some(&format!("id = {id}")));
-        let (outcome, _) = run(&source, &request, &opts, dir.path());
+        let (outcome, _) = run(&source, &request, &opts, dir);
         assert_eq!(outcome.rows, 1);
     }
     let empty = ExtractRequest {
@@ -791,8 +825,8 @@ fn odbc_sqlite_conformance() {
     let (outcome, batch) = run(
         &source,
         &empty,
-        &options(dir.path(), "main.empty", vec![], 1 << 20),
-        dir.path(),
+        &options(dir, "main.empty", vec![], 1 << 20),
+        dir,
     );
     assert_eq!(outcome.rows, 0);
     assert!(batch.is_none());

@@ -441,16 +441,21 @@ impl DeclaredColumn {
         self.longest != Longest::NotLong
     }
 
-    /// Records a measured length in the unit the database reports (bytes; SQL Server's
-    /// `DATALENGTH` of a national column is two bytes per UTF-16 unit).
-    fn measured(self, length: Option<usize>, text: OdbcText) -> DeclaredColumn {
+    /// Records a measured length, in bytes as the probe reports it: UTF-8 bytes of text (an
+    /// upper bound of its UTF-16 units too: no character takes more units than UTF-8 bytes) or
+    /// bytes of binary. `utf16_bytes`: the probe counted UTF-16 bytes (SQL Server's `DATALENGTH`
+    /// of a national column), two per unit.
+    fn measured(self, length: Option<usize>, text: OdbcText, utf16_bytes: bool) -> DeclaredColumn {
         let length = length.unwrap_or(0);
-        let length =
-            if self.national && text == OdbcText::Wide && self.kind == Some(ValueKind::Text) {
-                length.div_ceil(2)
-            } else {
-                length
-            };
+        let length = if utf16_bytes
+            && self.national
+            && text == OdbcText::Wide
+            && self.kind == Some(ValueKind::Text)
+        {
+            length.div_ceil(2)
+        } else {
+            length
+        };
         DeclaredColumn {
             longest: Longest::Measured(length),
             ..self
@@ -673,7 +678,11 @@ fn size_buffers(
         let sql = Dialect::new(platform).value_length_probe(select_sql, &probed);
         let lengths = longest_values(connection, &sql, long.len()).map_err(failed)?;
         for (&index, length) in long.iter().zip(lengths) {
-            columns[index] = columns[index].measured(length, options.text);
+            columns[index] = columns[index].measured(
+                length,
+                options.text,
+                platform == SourcePlatform::Sqlserver,
+            );
         }
     }
     let sizes = plan_buffers(&columns, &limits).map_err(|(index, kind, length)| {
@@ -1244,28 +1253,29 @@ mod tests {
         let options = OdbcReadOptions::for_platform(SourcePlatform::Sqlserver);
         assert_eq!(options.text, OdbcText::Wide);
         assert_eq!(options.text.encoding(), TextEncoding::Utf16);
-        // nvarchar(50) and varchar(max) as ODBC Driver 18 describes them.
+        // nvarchar(50) and nvarchar(max) as ODBC Driver 18 describes them; DATALENGTH of the
+        // latter counts two bytes per UTF-16 unit.
         let nvarchar = DeclaredColumn::from_sql_type(
             &DataType::Utf8,
             odbc_api::DataType::WVarchar { length: nz(50) },
             None,
             options.text,
         );
-        let varchar_max = DeclaredColumn::from_sql_type(
+        let nvarchar_max = DeclaredColumn::from_sql_type(
             &DataType::Utf8,
-            odbc_api::DataType::LongVarchar { length: None },
+            odbc_api::DataType::WLongVarchar { length: None },
             None,
             options.text,
         )
-        .measured(Some(300), options.text);
-        let sizes = plan_buffers(&[nvarchar, varchar_max], &options.limits()).expect("fits");
+        .measured(Some(600), options.text, true);
+        let sizes = plan_buffers(&[nvarchar, nvarchar_max], &options.limits()).expect("fits");
         assert_eq!(
             transit_buffer(&nvarchar, sizes, options.text),
             Some(BufferDesc::WText { max_str_len: 100 }),
             "SQL_C_WCHAR, two UTF-16 units per character"
         );
         assert_eq!(
-            transit_buffer(&varchar_max, sizes, options.text),
+            transit_buffer(&nvarchar_max, sizes, options.text),
             Some(BufferDesc::WText { max_str_len: 300 })
         );
         // Every other platform reads UTF-8 (its drivers deliver UTF-8 whatever the locale).
@@ -1328,8 +1338,8 @@ mod tests {
         let columns = [
             id,
             short,
-            long_text.measured(Some(37), OdbcText::Narrow),
-            bytea.measured(None, OdbcText::Narrow),
+            long_text.measured(Some(37), OdbcText::Narrow, false),
+            bytea.measured(None, OdbcText::Narrow, false),
         ];
         assert_eq!(
             plan_buffers(&columns, &limits),
@@ -1347,12 +1357,12 @@ mod tests {
                 binary: 1
             })
         );
-        let too_long = [long_text.measured(Some(5000), OdbcText::Narrow)];
+        let too_long = [long_text.measured(Some(5000), OdbcText::Narrow, false)];
         assert_eq!(
             plan_buffers(&too_long, &ValueLimits::new(4096)),
             Err((0, ValueKind::Text, 5000))
         );
-        let huge_binary = [bytea.measured(Some(9 << 20), OdbcText::Narrow)];
+        let huge_binary = [bytea.measured(Some(9 << 20), OdbcText::Narrow, false)];
         assert_eq!(
             plan_buffers(&huge_binary, &limits),
             Err((0, ValueKind::Binary, 9 << 20)),
