@@ -89,9 +89,17 @@ pub fn connect(params: &PgConnectParams) -> Result<Client, ExtractError> {
         TlsPlan::Plain => config
             .ssl_mode(postgres::config::SslMode::Disable)
             .connect(NoTls),
-        TlsPlan::TlsThenPlain => config
+        // As libpq: plaintext when the server declines TLS, and also when the TLS handshake
+        // itself fails (e.g. a server that offers only protocol versions rustls refuses).
+        TlsPlan::TlsThenPlain => match config
             .ssl_mode(postgres::config::SslMode::Prefer)
-            .connect(tls::connector(&Verification::None).map_err(tls_error)?),
+            .connect(tls::connector(&Verification::None).map_err(tls_error)?)
+        {
+            Err(error) if is_tls_failure(&error) => config
+                .ssl_mode(postgres::config::SslMode::Disable)
+                .connect(NoTls),
+            other => other,
+        },
         TlsPlan::Tls(verification) => config
             .ssl_mode(postgres::config::SslMode::Require)
             .connect(tls::connector(verification).map_err(tls_error)?),
@@ -139,13 +147,18 @@ fn demands_encryption(error: &postgres::Error) -> bool {
     })
 }
 
+/// A failed TLS handshake, or a server without TLS where the mode requires it.
+fn is_tls_failure(error: &postgres::Error) -> bool {
+    let message = error_text(error);
+    error.as_db_error().is_none()
+        && (message.contains("TLS handshake") || message.contains("does not support TLS"))
+}
+
 fn connect_error(target: &str, tls: &PgTls, error: &postgres::Error) -> ExtractError {
     let message = error_text(error);
     // The TLS handshake failed (certificate not trusted, wrong host name) or the server speaks
     // no TLS although the mode requires it: no retry cures that.
-    if error.as_db_error().is_none()
-        && (message.contains("TLS handshake") || message.contains("does not support TLS"))
-    {
+    if is_tls_failure(error) {
         return ExtractError::Tls {
             target: target.to_string(),
             message: format!("{message} (ssl_mode {})", tls.mode.as_str()),
