@@ -89,6 +89,13 @@ pub struct RawApplication {
     /// Affinity group: the worker takes only tasks of workflows with the same affinity, tasks
     /// without affinity, and tasks matching a `*` pattern. Unset: the worker takes every task.
     pub affinity: Option<String>,
+    /// Largest single text or binary value the worker reads, in bytes (UTF-8 bytes for text).
+    /// Default 16777216 (16 MiB, Snowflake's VARCHAR limit); binary values are also held to
+    /// Snowflake's BINARY limit of 8388608 bytes. A larger value fails its partition with an error
+    /// naming the table, the column and this key. Lower it to bound the worker's memory (fetch
+    /// buffers never exceed it per value).
+    #[schemars(range(min = 1, max = 16777216))]
+    pub max_value_bytes: Option<u64>,
 }
 
 /// `[connections]`.
@@ -239,8 +246,7 @@ pub struct RawPostgresql {
     /// ODBC driver name for `extraction_path = "odbc"`. Default "PostgreSQL Unicode".
     pub driver_name: Option<String>,
     /// libpq sslmode: disable, allow, prefer, require, verify-ca or verify-full. Unset: the
-    /// driver's default (prefer). The native path does not speak TLS: modes that require it
-    /// need `extraction_path = "odbc"`.
+    /// driver's default (prefer). Both paths honour it (the native path through rustls).
     pub ssl_mode: Option<PgSslMode>,
     /// Extra ODBC connection-string attributes, added as `KEY=value;`.
     #[serde(default)]
@@ -294,28 +300,6 @@ impl PgSslMode {
             .into_iter()
             .find(|mode| mode.as_str().eq_ignore_ascii_case(text))
     }
-
-    /// Whether a connection in this mode must be encrypted.
-    pub fn requires_tls(self) -> bool {
-        matches!(
-            self,
-            PgSslMode::Require | PgSslMode::VerifyCa | PgSslMode::VerifyFull
-        )
-    }
-}
-
-/// The one rule for which `ssl_mode` the native PostgreSQL path accepts, applied by
-/// `worker validate` and by the worker when it builds the connection: the path does not speak
-/// TLS, so a mode that requires TLS is refused (an unknown spelling too). `None` when the mode
-/// is accepted.
-pub fn native_ssl_mode_refusal(ssl_mode: Option<&str>) -> Option<String> {
-    let mode = ssl_mode?;
-    match PgSslMode::parse(mode) {
-        Some(parsed) if !parsed.requires_tls() => None,
-        _ => Some(format!(
-            "`ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak; set `extraction_path = \"odbc\"` or use `ssl_mode = \"disable\"` or `\"prefer\"`"
-        )),
-    }
 }
 
 /// `[connections.source.teradata]`: Teradata over ODBC.
@@ -362,6 +346,11 @@ pub fn default_max_parallel_tasks() -> u32 {
 pub fn default_task_fetch_interval_secs() -> u64 {
     5
 }
+/// Snowflake's VARCHAR limit in bytes: no larger text value can be loaded.
+pub const SNOWFLAKE_MAX_VARCHAR_BYTES: u64 = 16_777_216;
+pub fn default_max_value_bytes() -> u64 {
+    SNOWFLAKE_MAX_VARCHAR_BYTES
+}
 pub const DEFAULT_SQLSERVER_PORT: u16 = 1433;
 pub const DEFAULT_SQLSERVER_DRIVER: &str = "ODBC Driver 18 for SQL Server";
 pub const DEFAULT_REDSHIFT_PORT: u16 = 5439;
@@ -391,6 +380,8 @@ pub struct ApplicationConfig {
     pub snowflake_schema_for_data_migration_metadata: String,
     pub snowflake_schema_for_data_validation_metadata: String,
     pub affinity: Option<String>,
+    /// `max_value_bytes`: the largest single text or binary value read.
+    pub max_value_bytes: u64,
 }
 
 /// The one source connection of a worker.
@@ -587,6 +578,17 @@ fn validate_application(raw: RawApplication, problems: &mut Problems) -> Applica
             problems,
         ),
         affinity: raw.affinity,
+        max_value_bytes: match raw.max_value_bytes {
+            Some(bytes @ 1..=SNOWFLAKE_MAX_VARCHAR_BYTES) => bytes,
+            Some(_) => {
+                problems.push(
+                    "application.max_value_bytes",
+                    format!("must be between 1 and {SNOWFLAKE_MAX_VARCHAR_BYTES} (Snowflake's VARCHAR limit; larger values cannot be loaded)"),
+                );
+                default_max_value_bytes()
+            }
+            None => default_max_value_bytes(),
+        },
     }
 }
 
@@ -786,11 +788,6 @@ fn validate_postgresql(
         .extraction_path
         .unwrap_or(PostgresExtractionPath::Native);
     let ssl_mode = raw.ssl_mode.map(|mode| mode.as_str().to_string());
-    if extraction_path == PostgresExtractionPath::Native {
-        if let Some(refusal) = native_ssl_mode_refusal(ssl_mode.as_deref()) {
-            problems.push(child_key(path, "ssl_mode"), refusal);
-        }
-    }
     Some(PostgresqlConnection {
         username: raw.username,
         password,
@@ -858,6 +855,7 @@ mod tests {
                 snowflake_schema_for_data_migration_metadata: "DATA_MIGRATION".into(),
                 snowflake_schema_for_data_validation_metadata: "DATA_VALIDATION".into(),
                 affinity: None,
+                max_value_bytes: 16_777_216,
             }
         );
         let SourceConnection::Postgresql(pg) = &config.source else {
@@ -882,6 +880,7 @@ mod tests {
             snowflake_schema_for_data_migration_metadata = "DM"
             snowflake_schema_for_data_validation_metadata = "DV"
             affinity = "eu-*"
+            max_value_bytes = 1048576
             [connections.target.snowflake_connection_name]
             connection_name = "emulator"
             {POSTGRES}"#
@@ -889,6 +888,7 @@ mod tests {
         let config = parse_worker_config(&text).unwrap();
         assert_eq!(config.task_source, TaskSourceKind::SnowflakeDirectSql);
         assert_eq!(config.application.max_parallel_tasks, 8);
+        assert_eq!(config.application.max_value_bytes, 1 << 20);
         assert_eq!(config.application.task_fetch_interval_secs, 2);
         assert_eq!(config.application.snowflake_database_for_metadata, "META");
         assert_eq!(
@@ -1104,26 +1104,14 @@ mod tests {
     }
 
     #[test]
-    fn ssl_mode_is_a_libpq_mode_and_the_native_path_refuses_tls_modes() {
+    fn ssl_mode_is_a_libpq_mode_on_both_paths() {
         let message = problems_of(&format!("{POSTGRES}ssl_mode = \"requir\"\n"));
         assert!(
             message.contains("connections.source.postgresql.ssl_mode must be one of \"disable\", \"allow\", \"prefer\", \"require\", \"verify-ca\", \"verify-full\", found \"requir\": did you mean \"require\"?"),
             "{message}"
         );
-        // The same rule the worker applies when it connects.
-        for mode in ["require", "verify-ca", "verify-full"] {
-            let message = problems_of(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n"));
-            assert!(
-                message.contains(&format!("connections.source.postgresql.ssl_mode `ssl_mode = \"{mode}\"` needs TLS, which the native PostgreSQL path does not speak")),
-                "{message}"
-            );
-        }
-        // Reported next to other problems of the same section.
-        let message = problems_of(&format!(
-            "{POSTGRES}password = 12345678\nssl_mode = \"require\"\n"
-        ));
-        assert!(message.contains("has 2 problem(s)"), "{message}");
-        for mode in ["disable", "allow", "prefer"] {
+        // Every mode is accepted on the native path, which speaks TLS.
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
             let config =
                 parse_worker_config(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n")).unwrap();
             let SourceConnection::Postgresql(pg) = config.source else {

@@ -5,7 +5,12 @@
 //! ```text
 //! bench_extract --path native|odbc [--partitions N] [--table bench.t] [--max-id N]
 //!               [--compression zstd1|snappy] [--out DIR] [--concurrent-fetch] [--batch-rows N]
+//!               [--port N] [--ssl-mode disable|prefer|require|verify-ca|verify-full]
+//!               [--root-cert CA.pem]
 //! ```
+//!
+//! `--port`, `--ssl-mode` and `--root-cert` point the native path at another server, e.g. one
+//! with TLS on, to measure what encryption costs.
 //!
 //! With `--partitions N` the id range is split into N equal ranges extracted concurrently, one
 //! connection and one pipeline each, as N worker tasks would.
@@ -24,7 +29,7 @@ use migration_core::source::extract::{
 };
 use migration_core::source::odbc::OdbcReadOptions;
 use migration_core::source::parquet_sink::{ParquetCompression, ParquetOptions};
-use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
+use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions, PgTls, SslMode};
 use tokio_util::sync::CancellationToken;
 
 struct Args {
@@ -36,6 +41,9 @@ struct Args {
     out: PathBuf,
     concurrent_fetch: bool,
     batch_rows: Option<usize>,
+    port: u16,
+    ssl_mode: SslMode,
+    root_cert: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -48,6 +56,9 @@ fn parse_args() -> Result<Args, String> {
         out: std::env::temp_dir().join("bench_extract"),
         concurrent_fetch: false,
         batch_rows: None,
+        port: 5432,
+        ssl_mode: SslMode::Disable,
+        root_cert: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,6 +72,13 @@ fn parse_args() -> Result<Args, String> {
             "--max-id" => args.max_id = value()?.parse().map_err(|e| format!("--max-id: {e}"))?,
             "--out" => args.out = PathBuf::from(value()?),
             "--concurrent-fetch" => args.concurrent_fetch = true,
+            "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--ssl-mode" => {
+                let mode = value()?;
+                args.ssl_mode =
+                    SslMode::parse(&mode).ok_or_else(|| format!("unknown --ssl-mode {mode}"))?
+            }
+            "--root-cert" => args.root_cert = Some(PathBuf::from(value()?)),
             "--batch-rows" => {
                 args.batch_rows = Some(value()?.parse().map_err(|e| format!("--batch-rows: {e}"))?)
             }
@@ -116,19 +134,23 @@ fn source(args: &Args) -> SourceSpec {
                 ),
                 read: OdbcReadOptions {
                     concurrent_fetch: args.concurrent_fetch,
-                    ..OdbcReadOptions::default()
+                    ..OdbcReadOptions::for_platform(SourcePlatform::Postgresql)
                 },
             }
         }
         _ => SourceSpec::PostgresNative {
             params: PgConnectParams {
                 host: "127.0.0.1".into(),
-                port: 5432,
+                port: args.port,
                 user: "postgres".into(),
                 password: None,
                 database: "postgres".into(),
                 connect_timeout: std::time::Duration::from_secs(10),
                 application_name: "bench_extract".into(),
+                tls: PgTls {
+                    mode: args.ssl_mode,
+                    root_cert: args.root_cert.clone(),
+                },
             },
             read: PgReadOptions {
                 batch_rows: args

@@ -34,7 +34,7 @@ use migration_core::source::dialect::{Dialect, ExtractionRequest, TypedColumn};
 use migration_core::source::extract::{
     extract, ExtractOptions, ExtractOutcome, ExtractRequest, LocalDirUploader, SourceSpec,
 };
-use migration_core::source::odbc::{OdbcFetch, OdbcReadOptions};
+use migration_core::source::odbc::{OdbcReadOptions, OdbcText};
 use migration_core::source::parquet_sink::ParquetOptions;
 use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -53,6 +53,7 @@ fn pg_params() -> PgConnectParams {
         database: "postgres".into(),
         connect_timeout: std::time::Duration::from_secs(10),
         application_name: "extract-conformance".into(),
+        tls: Default::default(),
     }
 }
 
@@ -63,6 +64,7 @@ fn native_source() -> SourceSpec {
         read: PgReadOptions {
             batch_rows: 1,
             batch_bytes: 1 << 20,
+            ..PgReadOptions::default()
         },
     }
 }
@@ -92,7 +94,7 @@ fn pg_odbc_source() -> SourceSpec {
         ),
         read: OdbcReadOptions {
             max_rows_per_batch: 2,
-            ..OdbcReadOptions::default()
+            ..OdbcReadOptions::for_platform(SourcePlatform::Postgresql)
         },
     }
 }
@@ -557,6 +559,30 @@ fn odbc_postgres_conformance() {
     conformance_pg(pg_odbc_source(), "xconf_odbc");
 }
 
+/// The same suite with text fetched as UTF-16 (`SQL_C_WCHAR`), the way SQL Server is read: the
+/// wide columnar path must give exactly the values of the narrow one.
+#[test]
+fn odbc_postgres_conformance_with_wide_text() {
+    conformance_pg(with_wide_text(pg_odbc_source()), "xconf_wide");
+}
+
+/// `source` with text fetched as UTF-16.
+fn with_wide_text(source: SourceSpec) -> SourceSpec {
+    match source {
+        SourceSpec::Odbc {
+            connection_string,
+            read,
+        } => SourceSpec::Odbc {
+            connection_string,
+            read: OdbcReadOptions {
+                text: OdbcText::Wide,
+                ..read
+            },
+        },
+        native => native,
+    }
+}
+
 #[test]
 fn native_and_odbc_agree_on_the_checksum() {
     let schema = PgSchema::create("xconf_agree");
@@ -591,16 +617,15 @@ fn sqlite_source(database: &Path) -> SourceSpec {
         ),
         read: OdbcReadOptions {
             max_rows_per_batch: 2,
-            fetch: OdbcFetch::for_platform(SourcePlatform::Sqlite),
-            ..OdbcReadOptions::default()
+            ..OdbcReadOptions::for_platform(SourcePlatform::Sqlite)
         },
     }
 }
 
-/// SQLite 3.40 renders REAL as text with wrong digits near f64::MAX (fixed in 3.43), and
-/// sqliteodbc converts through that text; the extraction selects `printf('%!.17g', r)` and the
-/// reader parses it exactly. Values up to 17 significant digits round-trip; the extremes of
-/// the double range are left out here for that reason.
+/// SQLite stores REAL as a double but its ODBC driver hands it over through 15-digit text, and
+/// SQLite 3.40's own 17-digit printf is inexact above about 1e100: the dialect selects an exact
+/// text form (`sqlite_exact_real`) and the reader parses it back. Every double must survive,
+/// the extremes of the range included.
 const SQLITE_TABLE: &str = r#"
 CREATE TABLE conf (id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, bl BLOB, d DATE, ts TIMESTAMP, flag BOOLEAN);
 INSERT INTO conf (id) VALUES (1);
@@ -608,8 +633,67 @@ INSERT INTO conf VALUES (2, -9223372036854775808, -1.5e300, '', x'00ff', '0001-0
 INSERT INTO conf VALUES (3, 9223372036854775807, 0.30000000000000004, '𝄞 emoji 😀 日本語 ü', x'deadbeef', '9999-12-31', '9999-12-31 23:59:59.999999', 0);
 INSERT INTO conf VALUES (4, 0, 5e-324, CAST(readfile('{big}') AS TEXT), zeroblob(1000000), '1970-01-01', '1970-01-01 00:00:00.000001', NULL);
 INSERT INTO conf (id, t) VALUES (5, 'last');
+CREATE TABLE reals (id INTEGER PRIMARY KEY, r REAL);
+INSERT INTO reals VALUES (1, 1.7976931348623157e308), (2, -1.7976931348623157e308),
+  (3, 1e300), (4, -1e300), (5, 2.2250738585072014e-308), (6, -2.2250738585072014e-308),
+  (7, 5e-324), (8, 0.1 + 0.2), (9, 1e90), (10, 9.999999999999999e89), (11, 8.98846567431158e307),
+  (12, 1.2345678901234567e-300), (13, 123456789.12345678), (14, 1e999), (15, -1e999), (16, NULL),
+  (17, 1.4523142177899403e308), (18, -1.1545580616824966e232);
 CREATE TABLE empty (id INTEGER PRIMARY KEY, name TEXT);
 "#;
+
+/// The values of `reals`, in id order, as Rust reads them (NULL as `None`).
+const SQLITE_REALS: &[Option<f64>] = &[
+    Some(f64::MAX),
+    Some(f64::MIN),
+    Some(1e300),
+    Some(-1e300),
+    Some(f64::MIN_POSITIVE),
+    Some(-f64::MIN_POSITIVE),
+    Some(5e-324),
+    Some(0.30000000000000004),
+    Some(1e90),
+    Some(9.999999999999999e89),
+    Some(8.98846567431158e307),
+    Some(1.2345678901234567e-300),
+    Some(123456789.12345678),
+    Some(f64::INFINITY),
+    Some(f64::NEG_INFINITY),
+    None,
+    Some(1.4523142177899403e308),
+    Some(-1.1545580616824966e232),
+];
+
+/// The SQLite dialect's columns, Arrow schema and SELECT for `table` with the declared types.
+fn sqlite_request(
+    table: &str,
+    declared: &[(&str, &str)],
+    where_clause: Option<&str>,
+) -> ExtractRequest {
+    let table_ref = TableRef::parse("main", "main", table);
+    let columns: Vec<TypedColumn> = declared
+        .iter()
+        .enumerate()
+        .map(|(i, (name, declared_type))| {
+            let mut column = SourceColumn::new(*name, *declared_type, i as u32 + 1);
+            column.nullable = *name != "id";
+            TypedColumn::classify(SourcePlatform::Sqlite, &table_ref, &column)
+                .expect("supported type")
+        })
+        .collect();
+    request_for(SourcePlatform::Sqlite, &table_ref, &columns, where_clause)
+}
+
+const SQLITE_CONF_COLUMNS: &[(&str, &str)] = &[
+    ("id", "integer"),
+    ("i", "integer"),
+    ("r", "real"),
+    ("t", "text"),
+    ("bl", "blob"),
+    ("d", "date"),
+    ("ts", "timestamp"),
+    ("flag", "boolean"),
+];
 
 fn sqlite_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -634,21 +718,27 @@ fn odbc_sqlite_conformance() {
         &database,
         &SQLITE_TABLE.replace("{big}", &big_file.display().to_string()),
     );
-    let source = sqlite_source(&database);
-    let request = ExtractRequest {
-        select_sql:
-            "SELECT id, i, CASE WHEN r IS NOT NULL THEN printf('%!.17g', r) END AS r, t, bl, d, ts, flag FROM conf ORDER BY id"
-                .into(),
-        schema: sqlite_schema(),
-    };
+    // Narrow, and wide as SQL Server is read (row by row here: SQLite's driver).
+    for source in [
+        sqlite_source(&database),
+        with_wide_text(sqlite_source(&database)),
+    ] {
+        sqlite_conformance(&source, dir.path());
+    }
+}
+
+fn sqlite_conformance(source: &SourceSpec, dir: &Path) {
+    let source = source.clone();
+    let request = sqlite_request("conf", SQLITE_CONF_COLUMNS, None);
+    assert_eq!(request.schema, sqlite_schema(), "the dialect's types");
     let names: Vec<String> = request
         .schema
         .fields()
         .iter()
         .map(|f| f.name().to_uppercase())
         .collect();
-    let opts = options(dir.path(), "main.conf", names.clone(), 64 * 1024);
-    let (outcome, batch) = run(&source, &request, &opts, dir.path());
+    let opts = options(dir, "main.conf", names.clone(), 64 * 1024);
+    let (outcome, batch) = run(&source, &request, &opts, dir);
     let batch = batch.expect("files");
     assert_eq!(outcome.rows, 5);
     assert!(outcome.files.len() >= 2, "{:?}", outcome.files);
@@ -721,11 +811,8 @@ fn odbc_sqlite_conformance() {
 
     // Single-row partitions and an empty table.
     for id in 1..=5 {
-        let request = ExtractRequest {
-            select_sql: format!("SELECT id, i, CASE WHEN r IS NOT NULL THEN printf('%!.17g', r) END AS r, t, bl, d, ts, flag FROM conf WHERE id = {id}"),
-            schema: sqlite_schema(),
-        };
-        let (outcome, _) = run(&source, &request, &opts, dir.path());
+        let request = sqlite_request("conf", SQLITE_CONF_COLUMNS, Some(&format!("id = {id}")));
+        let (outcome, _) = run(&source, &request, &opts, dir);
         assert_eq!(outcome.rows, 1);
     }
     let empty = ExtractRequest {
@@ -738,9 +825,107 @@ fn odbc_sqlite_conformance() {
     let (outcome, batch) = run(
         &source,
         &empty,
-        &options(dir.path(), "main.empty", vec![], 1 << 20),
-        dir.path(),
+        &options(dir, "main.empty", vec![], 1 << 20),
+        dir,
     );
     assert_eq!(outcome.rows, 0);
     assert!(batch.is_none());
+}
+
+#[test]
+fn odbc_sqlite_reals_keep_every_digit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("reals.sqlite");
+    sqlite3(&database, &SQLITE_TABLE.replace("{big}", "/dev/null"));
+    let source = sqlite_source(&database);
+    let request = sqlite_request("reals", &[("id", "integer"), ("r", "real")], None);
+    let opts = options(
+        dir.path(),
+        "main.reals",
+        vec!["ID".into(), "R".into()],
+        1 << 20,
+    );
+    let (outcome, batch) = run(&source, &request, &opts, dir.path());
+    let batch = batch.expect("files");
+    assert_eq!(outcome.rows as usize, SQLITE_REALS.len());
+    let ids = batch.column(0).as_primitive::<Int64Type>();
+    let reals = batch.column(1).as_primitive::<Float64Type>();
+    let mut by_id: Vec<(i64, Option<f64>)> = (0..batch.num_rows())
+        .map(|row| {
+            (
+                ids.value(row),
+                (!reals.is_null(row)).then(|| reals.value(row)),
+            )
+        })
+        .collect();
+    by_id.sort_by_key(|(id, _)| *id);
+    for ((id, actual), expected) in by_id.iter().zip(SQLITE_REALS) {
+        assert_eq!(
+            actual.map(f64::to_bits),
+            expected.map(f64::to_bits),
+            "reals row {id}: {actual:?} != {expected:?}"
+        );
+    }
+}
+
+/// Unbounded `text` and `bytea` over ODBC: values far above the old fixed 1 MiB fetch buffer
+/// arrive whole, next to short ones, through buffers sized from the measured longest value.
+#[test]
+fn odbc_postgres_long_text_and_bytea_arrive_whole() {
+    let schema = PgSchema::create("odbc_long");
+    let mut client = pg_client();
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE {s}.long (id int PRIMARY KEY, t text, b bytea);
+             INSERT INTO {s}.long VALUES (1, 'short', '\\x01'), (2, NULL, NULL),
+               (3, repeat('ab😀', 500000), decode(repeat('00ff', 1500000), 'hex')),
+               (4, '', ''::bytea);",
+            s = schema.name
+        ))
+        .expect("long values");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table_ref = TableRef::parse("postgres", &schema.name, "long");
+    let columns: Vec<TypedColumn> = [("id", "integer"), ("t", "text"), ("b", "bytea")]
+        .iter()
+        .enumerate()
+        .map(|(i, (name, data_type))| {
+            TypedColumn::classify(
+                SourcePlatform::Postgresql,
+                &table_ref,
+                &SourceColumn::new(*name, *data_type, i as u32 + 1),
+            )
+            .expect("supported")
+        })
+        .collect();
+    let request = request_for(SourcePlatform::Postgresql, &table_ref, &columns, None);
+    let opts = options(dir.path(), "postgres.odbc_long.long", vec![], 1 << 20);
+    let (outcome, batch) = run(&pg_odbc_source(), &request, &opts, dir.path());
+    assert_eq!(outcome.rows, 4);
+    let batch = batch.expect("files");
+    let mut rows: Vec<(i32, Option<usize>, Option<usize>)> = (0..batch.num_rows())
+        .map(|row| {
+            let t = batch.column(1).as_string::<i32>();
+            let b = batch.column(2).as_binary::<i32>();
+            (
+                batch.column(0).as_primitive::<Int32Type>().value(row),
+                (!t.is_null(row)).then(|| t.value(row).len()),
+                (!b.is_null(row)).then(|| b.value(row).len()),
+            )
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            (1, Some(5), Some(1)),
+            (2, None, None),
+            (3, Some(3_000_000), Some(3_000_000)),
+            (4, Some(0), Some(0)),
+        ]
+    );
+    let t = batch.column(1).as_string::<i32>();
+    let long = (0..batch.num_rows())
+        .find(|&row| !t.is_null(row) && t.value(row).len() > 5)
+        .expect("the long row");
+    assert_eq!(t.value(long), "ab😀".repeat(500_000));
 }

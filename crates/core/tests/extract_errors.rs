@@ -33,6 +33,7 @@ fn params(port: u16, database: &str) -> PgConnectParams {
         database: database.into(),
         connect_timeout: Duration::from_secs(5),
         application_name: "extract-errors".into(),
+        tls: Default::default(),
     }
 }
 
@@ -294,26 +295,95 @@ fn values_the_target_cannot_hold_name_the_column() {
     );
     assert!(!error.is_retryable());
 
-    // A text value larger than the ODBC fetch buffer fails loudly, never truncated.
-    let read = OdbcReadOptions {
-        max_text_bytes: 1024,
-        ..OdbcReadOptions::default()
-    };
-    let error = run(
-        &odbc("PostgreSQL Unicode", 5432, "postgres", read),
-        &table,
-        &format!("SELECT id, big FROM {table}"),
+    // A text value above the worker's `max_value_bytes` fails loudly on every path, never
+    // truncated: ODBC with the length probe (the value is measured before the fetch), ODBC
+    // without it (the fetch buffer is the cap), and the native path.
+    let fields = || {
         vec![
             Field::new("id", DataType::Int32, true),
             Field::new("big", DataType::Utf8, true),
-        ],
+        ]
+    };
+    let measured = OdbcReadOptions {
+        max_value_bytes: 1024,
+        ..OdbcReadOptions::for_platform(SourcePlatform::Postgresql)
+    };
+    let unmeasured = OdbcReadOptions {
+        platform: None,
+        ..measured
+    };
+    let native_capped = SourceSpec::PostgresNative {
+        params: params(5432, "postgres"),
+        read: PgReadOptions {
+            max_value_bytes: 1024,
+            ..PgReadOptions::default()
+        },
+    };
+    for source in [
+        odbc("PostgreSQL Unicode", 5432, "postgres", measured),
+        odbc("PostgreSQL Unicode", 5432, "postgres", unmeasured),
+        native_capped,
+    ] {
+        let error = run(
+            &source,
+            &table,
+            &format!("SELECT id, big FROM {table}"),
+            fields(),
+        );
+        assert!(
+            matches!(error, ExtractError::ValueTooLong { limit: 1024, .. }),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("`big`")
+                && message.contains(&table)
+                && message.contains("max_value_bytes"),
+            "{message}"
+        );
+        assert!(!error.is_retryable());
+    }
+}
+
+/// Values above Snowflake's VARCHAR (16,777,216 bytes) and BINARY (8,388,608 bytes) limits fail
+/// the partition on both paths, naming the column and the limit, before anything is uploaded.
+#[test]
+fn values_beyond_snowflake_limits_fail_before_upload() {
+    let schema = PgSchema::create(
+        "CREATE TABLE {s}.t (id int, txt text, bin bytea);          INSERT INTO {s}.t VALUES (1, 'short', '\\x00'),            (2, repeat('x', 16777217), '\\x00'),            (3, 'short', decode(repeat('ab', 8388609), 'hex'));",
     );
-    assert!(
-        matches!(error, ExtractError::ValueTooLong { .. }),
-        "{error}"
-    );
-    assert!(error.to_string().contains("`big`"), "{error}");
-    assert!(!error.is_retryable());
+    let table = format!("{}.t", schema.0);
+    let pg_odbc = |read| odbc("PostgreSQL Unicode", 5432, "postgres", read);
+    let sources = [
+        native(5432, "postgres"),
+        pg_odbc(OdbcReadOptions::for_platform(SourcePlatform::Postgresql)),
+    ];
+    for source in &sources {
+        for (column, data_type, limit, id) in [
+            ("txt", DataType::Utf8, "VARCHAR limit of 16777216", 2),
+            ("bin", DataType::Binary, "BINARY limit of 8388608", 3),
+        ] {
+            let error = run(
+                source,
+                &table,
+                &format!("SELECT id, {column} FROM {table} WHERE id IN (1, {id})"),
+                vec![
+                    Field::new("id", DataType::Int32, true),
+                    Field::new(column, data_type, true),
+                ],
+            );
+            assert!(
+                matches!(error, ExtractError::BeyondSnowflakeLimit { .. }),
+                "{error}"
+            );
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("`{column}`")) && message.contains(limit),
+                "{message}"
+            );
+            assert!(!error.is_retryable());
+        }
+    }
 }
 
 #[test]

@@ -118,7 +118,13 @@ fn render() -> String {
          exact text and sized from a profile of the data (`NUMBER(38,s)` when every value fits,\n\
          else `VARCHAR`; never rounded); timestamps keep zone semantics; text keeps its length.\n\
          A type that is not listed and has no text form fails the table with a message naming\n\
-         the column.\n",
+         the column.\n\n\
+         Limits: a text value above 16,777,216 bytes (Snowflake's VARCHAR limit) or a binary value\n\
+         above 8,388,608 bytes (its BINARY limit), or above the worker's `max_value_bytes`, fails\n\
+         its partition before any file is uploaded, with a message naming the column and the limit.\n\
+         Doubles keep every bit: SQLite `REAL` is selected as exact text (17 digits, large\n\
+         magnitudes scaled by a power of two) because its ODBC driver converts through 15 digits.\n\
+         SQL Server text is fetched as UTF-16, independent of the worker's locale.\n",
     );
     for platform in SourcePlatform::ALL {
         out.push_str(&format!(

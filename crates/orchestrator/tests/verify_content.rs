@@ -329,6 +329,7 @@ fn native_source() -> SourceSpec {
             database: "postgres".into(),
             connect_timeout: std::time::Duration::from_secs(10),
             application_name: "verify-content-test".into(),
+            tls: Default::default(),
         },
         read: PgReadOptions::default(),
     }

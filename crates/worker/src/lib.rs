@@ -116,7 +116,8 @@ pub async fn run_connected(
     };
     let queue =
         Queue::new(&names, transport).context("cannot prepare the task queue statements")?;
-    let source = source_spec::source_spec(&config.source)?;
+    let source = source_spec::source_spec(&config.source)?
+        .with_max_value_bytes(usize::try_from(app.max_value_bytes).unwrap_or(usize::MAX));
 
     let connect_params = snowflake.clone();
     let session = tokio::task::spawn_blocking(move || Session::connect(&connect_params))

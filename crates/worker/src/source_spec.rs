@@ -163,25 +163,9 @@ mod tests {
         assert!(source_spec(&config.source).is_ok());
     }
 
-    /// A PostgreSQL connection on the native path with `ssl_mode`, built without validation.
-    fn native_with_ssl_mode(mode: &str) -> SourceConnection {
-        let toml = r#"
-            [connections.source.postgresql]
-            username = "u"
-            database = "shop"
-            host = "db"
-        "#;
-        let mut source = parse_worker_config(toml).expect("valid").source;
-        if let SourceConnection::Postgresql(pg) = &mut source {
-            pg.ssl_mode = Some(mode.to_string());
-        }
-        source
-    }
-
-    /// One rule for `worker validate` and for the worker: `validate` refuses the file, and a
-    /// connection that skipped validation is refused with the same words when it is built.
+    /// The native path speaks TLS when `ssl_mode` requires it.
     #[test]
-    fn native_postgresql_refuses_required_tls() {
+    fn native_postgresql_speaks_required_tls() {
         let toml = r#"
             [connections.source.postgresql]
             username = "u"
@@ -189,17 +173,12 @@ mod tests {
             host = "db"
             ssl_mode = "require"
         "#;
-        let offline = parse_worker_config(toml).unwrap_err().to_string();
-        let err = spec_of(&native_with_ssl_mode("require"), &[])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("extraction_path = \"odbc\""), "{err}");
-        let reason = err
-            .strip_prefix("[connections.source.postgresql] ")
-            .expect("names the section");
-        assert!(
-            offline.contains(&format!("connections.source.postgresql.ssl_mode {reason}")),
-            "{offline}\n{err}"
+        let Ok(SourceSpec::PostgresNative { params, .. }) = spec(toml, &[]) else {
+            panic!("the native path speaks TLS");
+        };
+        assert_eq!(
+            params.tls.mode,
+            migration_core::source::postgres_native::SslMode::Require
         );
     }
 
@@ -212,8 +191,14 @@ mod tests {
             database = "shop"
             host = "db"
         "#;
-        let tls = native_with_ssl_mode("verify-full");
-        let messages = [spec(missing_env, &[]), spec_of(&tls, &[])]
+        let tls = r#"
+            [connections.source.postgresql]
+            username = "u"
+            database = "shop"
+            host = "db"
+            ssl_mode = "verify_full"
+        "#;
+        let messages = [spec(missing_env, &[]), spec(tls, &[])]
             .map(|r| r.unwrap_err().to_string())
             .join("\n");
         insta::assert_snapshot!(messages);

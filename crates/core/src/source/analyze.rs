@@ -451,6 +451,13 @@ impl SourceClient {
                 }
             }
             SourceClient::Odbc { connection, read } => {
+                // The boundary query returns a few hundred rows but scans the whole table:
+                // read them row by row, so long text keys need neither a length probe (which
+                // would run the query twice) nor buffers sized for the largest value.
+                let read = OdbcReadOptions {
+                    fetch: odbc::OdbcFetch::RowByRow,
+                    ..read
+                };
                 let mut reader =
                     odbc::OdbcBatchReader::start(connection, sql, schema, table, read)?;
                 while let Some(batch) = reader.next_batch()? {

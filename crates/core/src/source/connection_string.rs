@@ -76,7 +76,9 @@ pub struct RedshiftIam {
 pub struct OdbcTuning {
     /// Rows per server round trip for drivers that fetch in blocks (psqlODBC `Fetch`).
     pub fetch_rows: usize,
-    /// Largest text value in bytes (psqlODBC `MaxLongVarcharSize`).
+    /// The length psqlODBC declares for `text` (`MaxLongVarcharSize`). It only makes the
+    /// column "long" for the ODBC reader, which then measures it; values longer than this are
+    /// still delivered whole (checked by the conformance suite).
     pub max_text_bytes: usize,
 }
 

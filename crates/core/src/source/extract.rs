@@ -34,7 +34,7 @@ use super::connection_string::{
     build_connection_string, odbc_settings, ConnectionString, OdbcTuning, SecretResolver,
 };
 use super::content_checksum::ContentChecksum;
-use super::odbc::{self, OdbcFetch, OdbcReadOptions};
+use super::odbc::{self, OdbcReadOptions};
 use super::parquet_sink::{FinishedFile, ParquetOptions, RollingParquetWriter};
 use super::postgres_native::{self, PgConnectParams, PgReadOptions};
 
@@ -134,6 +134,8 @@ pub enum ExtractError {
     Unreachable { target: String, message: String },
     #[error("source {target} refused the session: {message}; fix host, database, user or password in the worker configuration (will not be retried)")]
     Authentication { target: String, message: String },
+    #[error("no secure session with {target}: {message}; check `ssl_mode`, the host name and the CA certificate (`extra_options.sslrootcert`, PGSSLROOTCERT or ~/.postgresql/root.crt) in the worker configuration (will not be retried)")]
+    Tls { target: String, message: String },
     #[error("odbc driver `{driver}` is not installed: {message}; install it or fix `driver_name` in the worker configuration (will not be retried)")]
     MissingDriver { driver: String, message: String },
     #[error("table `{table}` does not exist on the source: {message}; check the table names of the workflow (will not be retried)")]
@@ -151,7 +153,7 @@ pub enum ExtractError {
         message: String,
     },
     #[error(
-        "column `{column}` of table `{table}` holds a value{} longer than its fetch buffer (at most {limit} bytes, less where the driver declares the column shorter); raise `max_text_bytes` or fetch row by row (will not be retried)",
+        "column `{column}` of table `{table}` holds a value{} larger than the worker's per-value cap of {limit} bytes; raise `max_value_bytes` in the `[application]` section of the worker configuration (at most 16777216) (will not be retried)",
         length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
     )]
     ValueTooLong {
@@ -159,6 +161,24 @@ pub enum ExtractError {
         column: String,
         limit: usize,
         length: Option<usize>,
+    },
+    #[error(
+        "column `{column}` of table `{table}` holds a value{} larger than Snowflake's {target_type} limit of {limit} bytes, which cannot be loaded; leave the column out or shorten it in a view, or exclude such rows with `whereClauseCriteria` (will not be retried)",
+        length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
+    )]
+    BeyondSnowflakeLimit {
+        table: String,
+        column: String,
+        /// `VARCHAR` or `BINARY`.
+        target_type: &'static str,
+        limit: usize,
+        length: Option<usize>,
+    },
+    #[error("column `{column}` of table `{table}` holds a value of more than {measured} bytes, longer than when its length was measured moments before (a concurrent update) (will be retried)")]
+    ValueGrew {
+        table: String,
+        column: String,
+        measured: usize,
     },
     #[error("query on table `{table}` failed: {message}{}", retry_hint(*retryable))]
     Query {
@@ -202,20 +222,150 @@ impl ExtractError {
         match self {
             ExtractError::Unreachable { .. }
             | ExtractError::Write { .. }
+            | ExtractError::ValueGrew { .. }
             | ExtractError::Cancelled { .. } => true,
             ExtractError::Query { retryable, .. }
             | ExtractError::Read { retryable, .. }
             | ExtractError::Upload { retryable, .. } => *retryable,
             ExtractError::Authentication { .. }
+            | ExtractError::Tls { .. }
             | ExtractError::MissingDriver { .. }
             | ExtractError::MissingTable { .. }
             | ExtractError::UnsupportedType { .. }
             | ExtractError::ValueNotRepresentable { .. }
             | ExtractError::ValueTooLong { .. }
+            | ExtractError::BeyondSnowflakeLimit { .. }
             | ExtractError::InvalidRequest { .. }
             | ExtractError::Configuration { .. } => false,
         }
     }
+}
+
+/// Snowflake's largest VARCHAR (and VARIANT) value, in bytes.
+pub const SNOWFLAKE_MAX_TEXT_BYTES: usize =
+    super::dialect::type_mapping::SNOWFLAKE_MAX_VARCHAR as usize;
+/// Snowflake's largest BINARY value, in bytes.
+pub const SNOWFLAKE_MAX_BINARY_BYTES: usize =
+    super::dialect::type_mapping::SNOWFLAKE_MAX_BINARY as usize;
+
+/// Text (Arrow Utf8, loaded as VARCHAR/VARIANT) or binary (Arrow Binary, loaded as BINARY).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    Text,
+    Binary,
+}
+
+impl ValueKind {
+    /// Snowflake's limit for values of this kind, in bytes.
+    pub fn snowflake_limit(self) -> usize {
+        match self {
+            ValueKind::Text => SNOWFLAKE_MAX_TEXT_BYTES,
+            ValueKind::Binary => SNOWFLAKE_MAX_BINARY_BYTES,
+        }
+    }
+
+    fn target_type(self) -> &'static str {
+        match self {
+            ValueKind::Text => "VARCHAR",
+            ValueKind::Binary => "BINARY",
+        }
+    }
+}
+
+/// How large one value may be: the worker's `max_value_bytes` and Snowflake's limits together.
+/// Every reader holds values to [`ValueLimits::limit`] and reports a larger one with
+/// [`ValueLimits::error`], which names the setting to raise or, when the setting is not what
+/// stops the value, Snowflake's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueLimits {
+    /// `[application] max_value_bytes` of the worker TOML.
+    pub max_value_bytes: usize,
+}
+
+impl Default for ValueLimits {
+    fn default() -> Self {
+        ValueLimits {
+            max_value_bytes: SNOWFLAKE_MAX_TEXT_BYTES,
+        }
+    }
+}
+
+impl ValueLimits {
+    pub fn new(max_value_bytes: usize) -> Self {
+        ValueLimits {
+            max_value_bytes: max_value_bytes.max(1),
+        }
+    }
+
+    /// The largest value of `kind` that may pass, in bytes (UTF-8 bytes for text).
+    pub fn limit(&self, kind: ValueKind) -> usize {
+        self.max_value_bytes.min(kind.snowflake_limit())
+    }
+
+    /// The error for a value of `length` bytes (`None`: unknown, but above the limit).
+    pub fn error(
+        &self,
+        table: &str,
+        column: &str,
+        kind: ValueKind,
+        length: Option<usize>,
+    ) -> ExtractError {
+        if self.max_value_bytes < kind.snowflake_limit() {
+            return ExtractError::ValueTooLong {
+                table: table.to_string(),
+                column: column.to_string(),
+                limit: self.max_value_bytes,
+                length,
+            };
+        }
+        ExtractError::BeyondSnowflakeLimit {
+            table: table.to_string(),
+            column: column.to_string(),
+            target_type: kind.target_type(),
+            limit: kind.snowflake_limit(),
+            length,
+        }
+    }
+}
+
+/// Fails on the first text or binary value of `batch` above its Snowflake limit, so such a
+/// value never reaches a staged file (COPY would refuse it after the whole upload).
+pub fn check_snowflake_limits(batch: &RecordBatch, table: &str) -> Result<(), ExtractError> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::DataType;
+    let limits = ValueLimits::default();
+    for (index, field) in batch.schema().fields().iter().enumerate() {
+        let column = batch.column(index);
+        let (kind, longest) = match field.data_type() {
+            DataType::Utf8 => (
+                ValueKind::Text,
+                longest_value(column.as_string::<i32>().offsets(), column.nulls()),
+            ),
+            DataType::Binary => (
+                ValueKind::Binary,
+                longest_value(column.as_binary::<i32>().offsets(), column.nulls()),
+            ),
+            _ => continue,
+        };
+        if longest > kind.snowflake_limit() {
+            return Err(limits.error(table, field.name(), kind, Some(longest)));
+        }
+    }
+    Ok(())
+}
+
+/// The length of the longest non-null value of a variable-length array.
+fn longest_value(
+    offsets: &arrow::buffer::OffsetBuffer<i32>,
+    nulls: Option<&arrow::buffer::NullBuffer>,
+) -> usize {
+    offsets
+        .windows(2)
+        .enumerate()
+        .filter(|(row, _)| nulls.is_none_or(|n| n.is_valid(*row)))
+        .map(|(_, w)| (w[1] - w[0]).max(0) as usize)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Where a partition is read from.
@@ -256,12 +406,7 @@ impl SourceSpec {
                     ),
                     None => None,
                 };
-                // The same rule `worker validate` applies (one home, in config-schema).
-                if let Some(message) =
-                    config_schema::worker::native_ssl_mode_refusal(pg.ssl_mode.as_deref())
-                {
-                    return Err(ExtractError::Configuration { message });
-                }
+                let tls = native_tls(pg.ssl_mode.as_deref(), &pg.extra_options)?;
                 return Ok(SourceSpec::PostgresNative {
                     params: PgConnectParams {
                         host: pg.host.clone(),
@@ -271,21 +416,76 @@ impl SourceSpec {
                         database: pg.database.clone(),
                         connect_timeout: std::time::Duration::from_secs(30),
                         application_name: "snowflake-data-migration-worker".into(),
+                        tls,
                     },
-                    read: PgReadOptions::default(),
+                    read: PgReadOptions {
+                        max_value_bytes: read.max_value_bytes,
+                        ..PgReadOptions::default()
+                    },
                 });
             }
         }
         let settings = odbc_settings(connection, resolve).map_err(secret_error)?;
         let platform = connection.platform();
-        let read = OdbcReadOptions {
-            fetch: OdbcFetch::for_platform(platform),
-            ..read
-        };
+        let read = read.with_platform(platform);
         Ok(SourceSpec::Odbc {
             connection_string: build_connection_string(platform, &settings, tuning),
             read,
         })
+    }
+}
+
+/// The native path's TLS settings from the TOML: `ssl_mode` (unset: `prefer`, as libpq) and the
+/// CA file from `extra_options.sslrootcert` (the key psqlODBC's libpq knows too).
+fn native_tls(
+    ssl_mode: Option<&str>,
+    extra_options: &std::collections::BTreeMap<String, String>,
+) -> Result<postgres_native::PgTls, ExtractError> {
+    let mode = match ssl_mode {
+        None => postgres_native::SslMode::default(),
+        Some(text) => {
+            postgres_native::SslMode::parse(text).ok_or_else(|| ExtractError::Configuration {
+                message: format!(
+                    "`ssl_mode = \"{text}\"` is not a PostgreSQL sslmode: use one of {}",
+                    postgres_native::SslMode::NAMES
+                        .map(|m| format!("\"{m}\""))
+                        .join(", ")
+                ),
+            })?
+        }
+    };
+    let root_cert = extra_options
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("sslrootcert"))
+        .map(|(_, path)| PathBuf::from(path));
+    let tls = postgres_native::PgTls { mode, root_cert };
+    tls.check()
+        .map_err(|message| ExtractError::Configuration { message })?;
+    Ok(tls)
+}
+
+impl SourceSpec {
+    /// The same source with `[application] max_value_bytes` as the largest value read.
+    pub fn with_max_value_bytes(self, max_value_bytes: usize) -> SourceSpec {
+        match self {
+            SourceSpec::PostgresNative { params, read } => SourceSpec::PostgresNative {
+                params,
+                read: PgReadOptions {
+                    max_value_bytes,
+                    ..read
+                },
+            },
+            SourceSpec::Odbc {
+                connection_string,
+                read,
+            } => SourceSpec::Odbc {
+                connection_string,
+                read: OdbcReadOptions {
+                    max_value_bytes,
+                    ..read
+                },
+            },
+        }
     }
 }
 
@@ -316,7 +516,7 @@ pub fn extract(
                 request.schema.clone(),
                 &options.table,
             )?;
-            let mut reader = reader.with_batch_limits(read.batch_rows, read.batch_bytes);
+            let mut reader = reader.with_options(read);
             run_pipeline(&mut reader, options, uploader, cancel)?
         }
         SourceSpec::Odbc {
@@ -419,6 +619,7 @@ fn read_loop(
         if batch.num_rows() == 0 {
             continue;
         }
+        check_snowflake_limits(&batch, table)?;
         if batch_tx.send(batch).is_err() {
             // The writer stopped early; its own error explains why.
             return Ok(());
@@ -506,6 +707,7 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
+    use crate::source::odbc::OdbcFetch;
 
     struct VecReader {
         schema: SchemaRef,
@@ -786,16 +988,29 @@ mod tests {
             spec(&odbc).expect("odbc"),
             SourceSpec::Odbc { .. }
         ));
-        // `worker validate` refuses this file already; a connection built some other way is
-        // refused here by the same rule.
-        let tls = format!("{pg}ssl_mode = \"require\"\n");
-        assert!(config_schema::worker::parse_worker_config(&tls).is_err());
-        let mut config = config_schema::worker::parse_worker_config(pg).expect("valid");
-        if let config_schema::worker::SourceConnection::Postgresql(c) = &mut config.source {
-            c.ssl_mode = Some("require".into());
+        match spec(pg).expect("native") {
+            SourceSpec::PostgresNative { params, .. } => {
+                assert_eq!(
+                    params.tls.mode,
+                    postgres_native::SslMode::Prefer,
+                    "libpq's default"
+                );
+            }
+            other => panic!("{other:?}"),
         }
-        let err = spec_of(&config).expect_err("native path has no TLS");
-        assert!(err.to_string().contains("extraction_path"), "{err}");
+        let tls = format!(
+            "{pg}ssl_mode = \"verify-full\"\nextra_options = {{ SSLRootCert = \"/ca.pem\" }}\n"
+        );
+        match spec(&tls).expect("native with TLS") {
+            SourceSpec::PostgresNative { params, .. } => {
+                assert_eq!(params.tls.mode, postgres_native::SslMode::VerifyFull);
+                assert_eq!(params.tls.root_cert, Some(PathBuf::from("/ca.pem")));
+            }
+            other => panic!("the native path speaks TLS: {other:?}"),
+        }
+        let bad = format!("{pg}ssl_mode = \"verify_full\"\n");
+        let err = spec(&bad).expect_err("unknown mode");
+        assert!(err.to_string().contains("\"verify-full\""), "{err}");
         let sqlite = "[connections.source.sqlite]\ndatabase = \"/tmp/demo.sqlite\"\n";
         match spec(sqlite).expect("sqlite") {
             SourceSpec::Odbc {
@@ -822,6 +1037,10 @@ mod tests {
                 target: "postgresql://db:5432/sales".into(),
                 message: "password authentication failed".into(),
             },
+            ExtractError::Tls {
+                target: "postgresql://db:5432/sales".into(),
+                message: "invalid peer certificate: NotValidForName (ssl_mode verify-full)".into(),
+            },
             ExtractError::MissingDriver {
                 driver: "PostgreSQL Unicode".into(),
                 message: "can't open lib".into(),
@@ -845,6 +1064,18 @@ mod tests {
                 column: c(),
                 limit: 1024,
                 length: Some(5000),
+            },
+            ExtractError::BeyondSnowflakeLimit {
+                table: t(),
+                column: c(),
+                target_type: "BINARY",
+                limit: SNOWFLAKE_MAX_BINARY_BYTES,
+                length: Some(9_000_000),
+            },
+            ExtractError::ValueGrew {
+                table: t(),
+                column: c(),
+                measured: 5000,
             },
             ExtractError::Query {
                 table: t(),
@@ -879,6 +1110,64 @@ mod tests {
             .map(|e| format!("retryable={} {e}", e.is_retryable()))
             .collect();
         insta::assert_snapshot!(rendered.join("\n"));
+    }
+
+    #[test]
+    fn values_beyond_snowflake_limits_stop_the_pipeline_before_any_upload() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("blob", DataType::Binary, true),
+        ]));
+        let big = vec![0u8; SNOWFLAKE_MAX_BINARY_BYTES + 1];
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+                Arc::new(arrow::array::BinaryArray::from(vec![
+                    Some(&b"small"[..]),
+                    None,
+                    Some(&big[..]),
+                ])),
+            ],
+        )
+        .expect("batch");
+        let mut r = VecReader {
+            schema,
+            batches: vec![batch],
+            fail_at: None,
+        };
+        let mut up = LocalDirUploader::new(dir.path().join("stage"));
+        let mut opts = options(dir.path(), 1 << 20);
+        opts.target_column_names = vec![];
+        let err = run_pipeline(&mut r, &opts, &mut up, &CancellationToken::new())
+            .expect_err("a 8 MiB + 1 binary value");
+        assert!(
+            matches!(err, ExtractError::BeyondSnowflakeLimit { .. }),
+            "{err}"
+        );
+        assert!(!err.is_retryable());
+        let message = err.to_string();
+        assert!(
+            message.contains("`blob`") && message.contains("BINARY") && message.contains("8388608"),
+            "{message}"
+        );
+        assert!(!dir.path().join("stage").exists(), "nothing was uploaded");
+
+        // The worker's cap names itself when it, not Snowflake, is the limit.
+        let limits = ValueLimits::new(1 << 20);
+        assert_eq!(limits.limit(ValueKind::Text), 1 << 20);
+        assert_eq!(
+            ValueLimits::default().limit(ValueKind::Binary),
+            SNOWFLAKE_MAX_BINARY_BYTES
+        );
+        let capped = limits.error("s.t", "c", ValueKind::Binary, Some(2 << 20));
+        assert!(capped.to_string().contains("max_value_bytes"), "{capped}");
+        let beyond = ValueLimits::default().error("s.t", "c", ValueKind::Text, None);
+        assert!(
+            beyond.to_string().contains("VARCHAR limit of 16777216"),
+            "{beyond}"
+        );
     }
 
     #[test]

@@ -8,11 +8,23 @@
 //! connection string sets UTC) and labelled with the catalog's zone here.
 //!
 //! Memory: the transit buffer holds `rows x widest row`; rows per fetch are capped by
-//! [`OdbcReadOptions::max_bytes_per_batch`], and unbounded text and binary columns are sized
-//! by `max_text_bytes` / `max_binary_bytes`. A value larger than that fails the task with an
-//! error naming the column (never a silent truncation). With `concurrent_fetch` a second buffer
-//! lets the driver fill batch n+1 while batch n is converted (off by default: the pipeline
-//! already overlaps fetching with Parquet encoding, see `bench/RESULTS.md`).
+//! [`OdbcReadOptions::max_bytes_per_batch`]. Text and binary columns the driver declares
+//! unbounded or very long (`text`, `bytea`, `varchar(max)`: more than [`LONG_VALUE_BYTES`]) are
+//! measured first: one aggregate query over the partition's own SELECT returns the longest value
+//! of each such column (PostgreSQL computes `octet_length` from the value header, without
+//! reading the value), and the buffers are sized to that, so a `text` column of short strings
+//! fetches in batches as large as a `varchar(n)` column of the same data. A value above
+//! `max_value_bytes` (or Snowflake's VARCHAR/BINARY limit) fails the task before any row is
+//! fetched, with an error naming the column, the limit and the setting; a value that grew
+//! between the measurement and the fetch fails the attempt (retried), never a silent
+//! truncation. With `concurrent_fetch` a second buffer lets the driver fill batch n+1 while
+//! batch n is converted (off by default: the pipeline already overlaps fetching with Parquet
+//! encoding, see `bench/RESULTS.md`).
+//!
+//! Text is fetched as UTF-8 (`SQL_C_CHAR`) from drivers that deliver UTF-8 whatever the locale
+//! (psqlODBC Unicode, SQLite, Teradata with `CharacterSet=UTF8`) and as UTF-16 (`SQL_C_WCHAR`)
+//! from SQL Server, whose driver converts narrow text to the client locale's code page (under
+//! `LANG=C` every non-ASCII character would become `?`).
 
 use std::sync::Arc;
 
@@ -29,8 +41,12 @@ use arrow_odbc::odbc_api::{
 };
 use arrow_odbc::{ConcurrentOdbcReader, OdbcReader, OdbcReaderBuilder, TextEncoding};
 
+use arrow_odbc::odbc_api::buffers::BufferDesc;
+use config_schema::SourcePlatform;
+
 use super::connection_string::ConnectionString;
-use super::extract::{BatchReader, ExtractError};
+use super::dialect::Dialect;
+use super::extract::{BatchReader, ExtractError, ValueKind, ValueLimits};
 
 type OwnedCursor = odbc_api::OwnedCursor<Connection<'static>>;
 
@@ -40,19 +56,52 @@ pub struct OdbcReadOptions {
     pub max_rows_per_batch: usize,
     /// Upper bound of one transit buffer (two with `concurrent_fetch`).
     pub max_bytes_per_batch: usize,
-    /// Largest text value in UTF-8 bytes for columns without a declared length.
-    pub max_text_bytes: usize,
-    /// Largest binary value in bytes for columns without a declared length.
-    pub max_binary_bytes: usize,
+    /// `[application] max_value_bytes`: the largest text (UTF-8 bytes) or binary value read.
+    pub max_value_bytes: usize,
     pub concurrent_fetch: bool,
     pub fetch: OdbcFetch,
+    pub text: OdbcText,
+    /// The source platform, for the SQL that measures long columns. `None`: long columns are not
+    /// measured and their buffers take `max_value_bytes` per row (correct, but few rows per
+    /// fetch).
+    pub platform: Option<SourcePlatform>,
+}
+
+/// Columns the driver declares longer than this (or not at all) are measured before the fetch.
+pub const LONG_VALUE_BYTES: usize = 8192;
+
+/// How text leaves the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OdbcText {
+    /// UTF-8 bytes (`SQL_C_CHAR`): exact where the driver always produces UTF-8.
+    Narrow,
+    /// UTF-16 (`SQL_C_WCHAR`): defined by ODBC as Unicode, independent of the client locale.
+    Wide,
+}
+
+impl OdbcText {
+    /// SQL Server's driver converts `SQL_C_CHAR` data to the process locale's code page, so it
+    /// is read wide; every other supported driver delivers UTF-8 narrow, which is faster.
+    pub fn for_platform(platform: SourcePlatform) -> OdbcText {
+        match platform {
+            SourcePlatform::Sqlserver => OdbcText::Wide,
+            _ => OdbcText::Narrow,
+        }
+    }
+
+    fn encoding(self) -> TextEncoding {
+        match self {
+            OdbcText::Narrow => TextEncoding::Utf8,
+            OdbcText::Wide => TextEncoding::Utf16,
+        }
+    }
 }
 
 /// How values leave the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OdbcFetch {
     /// Bound column buffers, many rows per call (fast). Text and binary buffers are as wide as
-    /// the driver declares the column, capped by `max_text_bytes` / `max_binary_bytes`.
+    /// the driver declares the column, or as the longest value measured for long columns.
     Columnar,
     /// One row at a time, long values fetched in pieces (`SQLGetData`), so no value is ever too
     /// long. For drivers whose declared lengths do not bound the data: SQLite declares `TEXT` as
@@ -75,13 +124,35 @@ impl Default for OdbcReadOptions {
         OdbcReadOptions {
             max_rows_per_batch: 65_535,
             max_bytes_per_batch: 64 << 20,
-            max_text_bytes: 1 << 20,
-            max_binary_bytes: 1 << 20,
+            max_value_bytes: ValueLimits::default().max_value_bytes,
             // Measured on the benchmark table: the pipeline already encodes Parquet on its own
             // thread, so a second fetch buffer only costs memory (+30 MB) and was 4 % slower.
             concurrent_fetch: false,
             fetch: OdbcFetch::Columnar,
+            text: OdbcText::Narrow,
+            platform: None,
         }
+    }
+}
+
+impl OdbcReadOptions {
+    /// The defaults with the fetch mode, text encoding and length probe of `platform`.
+    pub fn for_platform(platform: SourcePlatform) -> Self {
+        OdbcReadOptions::default().with_platform(platform)
+    }
+
+    /// These options with the fetch mode, text encoding and length probe of `platform`.
+    pub fn with_platform(self, platform: SourcePlatform) -> Self {
+        OdbcReadOptions {
+            fetch: OdbcFetch::for_platform(platform),
+            text: OdbcText::for_platform(platform),
+            platform: Some(platform),
+            ..self
+        }
+    }
+
+    fn limits(&self) -> ValueLimits {
+        ValueLimits::new(self.max_value_bytes)
     }
 }
 
@@ -141,12 +212,14 @@ fn connect_error(cs: &ConnectionString, target: &str, error: &odbc_api::Error) -
     }
 }
 
-/// Classifies an error raised while executing or fetching.
+/// Classifies an error raised while executing or fetching. `buffers` are the transit buffer
+/// sizes (text, binary) the fetch used.
 fn statement_error(
     table: &str,
     schema: &Schema,
     error: &odbc_api::Error,
     options: &OdbcReadOptions,
+    buffers: BufferSizes,
 ) -> ExtractError {
     if let odbc_api::Error::TooLargeValueForBuffer {
         buffer_index,
@@ -158,15 +231,25 @@ fn statement_error(
             .get(*buffer_index)
             .map(|f| f.name().clone())
             .unwrap_or_default();
-        let limit = match schema.fields().get(*buffer_index).map(|f| f.data_type()) {
-            Some(DataType::Binary) => options.max_binary_bytes,
-            _ => options.max_text_bytes,
+        let (kind, buffer, length) = match schema.fields().get(*buffer_index).map(|f| f.data_type())
+        {
+            Some(DataType::Binary) => (ValueKind::Binary, buffers.binary, *indicator),
+            // The indicator of a wide buffer counts bytes of UTF-16.
+            _ if options.text == OdbcText::Wide => {
+                (ValueKind::Text, buffers.text, indicator.map(|n| n / 2))
+            }
+            _ => (ValueKind::Text, buffers.text, *indicator),
         };
-        return ExtractError::ValueTooLong {
+        let limits = options.limits();
+        let limit = limits.limit(kind);
+        if length.map_or(buffer >= limit, |n| n > limit) {
+            return limits.error(table, &column, kind, length);
+        }
+        // Below the limit but longer than the measured maximum: the row changed in between.
+        return ExtractError::ValueGrew {
             table: table.to_string(),
             column,
-            limit,
-            length: *indicator,
+            measured: buffer,
         };
     }
     let message = error.to_string();
@@ -268,6 +351,167 @@ pub struct OdbcBatchReader {
     zoned: Vec<(usize, Arc<str>)>,
     table: String,
     options: OdbcReadOptions,
+    buffers: BufferSizes,
+}
+
+/// The largest text (UTF-8 bytes, or UTF-16 units when wide) and binary (bytes) transit
+/// buffer per value: arrow-odbc gives each column its declared size capped by these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferSizes {
+    pub text: usize,
+    pub binary: usize,
+}
+
+impl BufferSizes {
+    /// Buffers as large as the limits allow (long columns not measured).
+    fn at_limits(limits: &ValueLimits) -> BufferSizes {
+        BufferSizes {
+            text: limits.limit(ValueKind::Text),
+            binary: limits.limit(ValueKind::Binary),
+        }
+    }
+}
+
+/// What the driver declares for one result column and, for long columns, the longest value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredColumn {
+    /// Text or binary; `None` for fixed-size columns (their buffers do not depend on lengths).
+    pub kind: Option<ValueKind>,
+    /// The buffer the declared type needs per value, in the unit of [`BufferSizes`]; `None`
+    /// when the driver declares no length.
+    pub declared: Option<usize>,
+    /// A national (`W...`) SQL type: lengths measured in bytes are twice the UTF-16 units.
+    pub national: bool,
+    pub longest: Longest,
+}
+
+/// The measured longest value of a long column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Longest {
+    /// Declared short enough to be buffered at its declared size.
+    NotLong,
+    /// Long, not measured: buffered at the limit.
+    Unmeasured,
+    /// Long, and its longest value in the partition (0: no value or only NULLs).
+    Measured(usize),
+}
+
+impl DeclaredColumn {
+    /// Reads the declaration of a column of Arrow type `data_type` from the driver's SQL type.
+    pub fn from_sql_type(
+        data_type: &DataType,
+        sql_type: odbc_api::DataType,
+        display_size: Option<usize>,
+        text: OdbcText,
+    ) -> DeclaredColumn {
+        let national = matches!(
+            sql_type,
+            odbc_api::DataType::WVarchar { .. }
+                | odbc_api::DataType::WChar { .. }
+                | odbc_api::DataType::WLongVarchar { .. }
+        );
+        let (kind, declared) = match data_type {
+            DataType::Utf8 => {
+                let len = match text {
+                    OdbcText::Narrow => sql_type.utf8_len(),
+                    OdbcText::Wide => sql_type.utf16_len(),
+                };
+                (Some(ValueKind::Text), len.map(|n| n.get()).or(display_size))
+            }
+            DataType::Binary => (
+                Some(ValueKind::Binary),
+                sql_type.column_size().map(|n| n.get()),
+            ),
+            _ => (None, None),
+        };
+        let longest = match (kind, declared) {
+            (None, _) => Longest::NotLong,
+            (Some(_), Some(n)) if n <= LONG_VALUE_BYTES => Longest::NotLong,
+            _ => Longest::Unmeasured,
+        };
+        DeclaredColumn {
+            kind,
+            declared,
+            national,
+            longest,
+        }
+    }
+
+    fn is_long(&self) -> bool {
+        self.longest != Longest::NotLong
+    }
+
+    /// Records a measured length, in bytes as the probe reports it: UTF-8 bytes of text (an
+    /// upper bound of its UTF-16 units too: no character takes more units than UTF-8 bytes) or
+    /// bytes of binary. `utf16_bytes`: the probe counted UTF-16 bytes (SQL Server's `DATALENGTH`
+    /// of a national column), two per unit.
+    fn measured(self, length: Option<usize>, text: OdbcText, utf16_bytes: bool) -> DeclaredColumn {
+        let length = length.unwrap_or(0);
+        let length = if utf16_bytes
+            && self.national
+            && text == OdbcText::Wide
+            && self.kind == Some(ValueKind::Text)
+        {
+            length.div_ceil(2)
+        } else {
+            length
+        };
+        DeclaredColumn {
+            longest: Longest::Measured(length),
+            ..self
+        }
+    }
+}
+
+/// Sizes the transit buffers from the declared and measured lengths: each kind's buffer is as
+/// large as its largest need, so every declared-short column keeps its declared size and every
+/// long column holds its longest value. A measured value above the limit is an error
+/// `(column index, kind, length)`.
+pub fn plan_buffers(
+    columns: &[DeclaredColumn],
+    limits: &ValueLimits,
+) -> Result<BufferSizes, (usize, ValueKind, usize)> {
+    let mut sizes = BufferSizes { text: 1, binary: 1 };
+    for (index, column) in columns.iter().enumerate() {
+        let Some(kind) = column.kind else {
+            continue;
+        };
+        let limit = limits.limit(kind);
+        let need = match column.longest {
+            Longest::NotLong => column.declared.unwrap_or(limit).min(limit),
+            Longest::Unmeasured => limit,
+            Longest::Measured(length) if length > limit => return Err((index, kind, length)),
+            Longest::Measured(length) => length,
+        };
+        match kind {
+            ValueKind::Text => sizes.text = sizes.text.max(need),
+            ValueKind::Binary => sizes.binary = sizes.binary.max(need),
+        }
+    }
+    Ok(sizes)
+}
+
+/// The buffer arrow-odbc binds for a column with these sizes: wide (`SQL_C_WCHAR`) or narrow
+/// text, or binary, as long as the declaration but at most the planned size.
+pub fn transit_buffer(
+    column: &DeclaredColumn,
+    sizes: BufferSizes,
+    text: OdbcText,
+) -> Option<BufferDesc> {
+    let capped = |max: usize| column.declared.map_or(max, |declared| declared.min(max));
+    Some(match column.kind? {
+        ValueKind::Text => match text {
+            OdbcText::Narrow => BufferDesc::Text {
+                max_str_len: capped(sizes.text),
+            },
+            OdbcText::Wide => BufferDesc::WText {
+                max_str_len: capped(sizes.text),
+            },
+        },
+        ValueKind::Binary => BufferDesc::Binary {
+            max_bytes: capped(sizes.binary),
+        },
+    })
 }
 
 impl OdbcBatchReader {
@@ -280,16 +524,21 @@ impl OdbcBatchReader {
         options: OdbcReadOptions,
     ) -> Result<Self, ExtractError> {
         check_supported(&schema, table)?;
+        let limits = options.limits();
+        let buffers = match options.fetch {
+            OdbcFetch::Columnar => size_buffers(&connection, select_sql, &schema, table, &options)?,
+            OdbcFetch::RowByRow => BufferSizes::at_limits(&limits),
+        };
         let mut cursor = connection
             .into_cursor(select_sql, (), None)
-            .map_err(|e| statement_error(table, &schema, &e.error, &options))?
+            .map_err(|e| statement_error(table, &schema, &e.error, &options, buffers))?
             .ok_or_else(|| ExtractError::InvalidRequest {
                 table: table.to_string(),
                 message: "the extraction statement returned no result set".into(),
             })?;
         let columns = cursor
             .num_result_cols()
-            .map_err(|e| statement_error(table, &schema, &e, &options))?;
+            .map_err(|e| statement_error(table, &schema, &e, &options, buffers))?;
         if columns as usize != schema.fields().len() {
             return Err(ExtractError::InvalidRequest {
                 table: table.to_string(),
@@ -307,15 +556,16 @@ impl OdbcBatchReader {
                 schema,
                 table: table.to_string(),
                 options,
+                buffers,
             });
         }
         let reader = OdbcReaderBuilder::new()
             .with_schema(Arc::new(fetch_schema(&schema)))
             .with_max_num_rows_per_batch(options.max_rows_per_batch.max(1))
             .with_max_bytes_per_batch(options.max_bytes_per_batch.max(1))
-            .with_max_text_size(options.max_text_bytes.max(1))
-            .with_max_binary_size(options.max_binary_bytes.max(1))
-            .with_payload_text_encoding(TextEncoding::Utf8)
+            .with_max_text_size(buffers.text.max(1))
+            .with_max_binary_size(buffers.binary.max(1))
+            .with_payload_text_encoding(options.text.encoding())
             .with_fallibale_allocations(true)
             .build(cursor)
             .map_err(|e| reader_error(table, &schema, e))?;
@@ -333,13 +583,20 @@ impl OdbcBatchReader {
             schema,
             table: table.to_string(),
             options,
+            buffers,
         })
     }
 
     fn arrow_error(&self, error: ArrowError) -> ExtractError {
         if let ArrowError::ExternalError(inner) = &error {
             if let Some(odbc) = inner.downcast_ref::<odbc_api::Error>() {
-                return statement_error(&self.table, &self.schema, odbc, &self.options);
+                return statement_error(
+                    &self.table,
+                    &self.schema,
+                    odbc,
+                    &self.options,
+                    self.buffers,
+                );
             }
         }
         ExtractError::Read {
@@ -363,6 +620,105 @@ impl OdbcBatchReader {
             retryable: false,
         })
     }
+}
+
+/// Describes the statement, measures its long text and binary columns over the same rows, and
+/// plans the transit buffers; fails before any row is fetched when a value is above its limit.
+fn size_buffers(
+    connection: &Connection<'static>,
+    select_sql: &str,
+    schema: &Schema,
+    table: &str,
+    options: &OdbcReadOptions,
+) -> Result<BufferSizes, ExtractError> {
+    let limits = options.limits();
+    let unsized_buffers = BufferSizes::at_limits(&limits);
+    let failed = |e: odbc_api::Error| statement_error(table, schema, &e, options, unsized_buffers);
+    let mut columns = {
+        let mut prepared = connection.prepare(select_sql).map_err(failed)?;
+        let mut columns = Vec::with_capacity(schema.fields().len());
+        for (index, field) in schema.fields().iter().enumerate() {
+            let col = index as u16 + 1;
+            if !matches!(field.data_type(), DataType::Utf8 | DataType::Binary) {
+                columns.push(DeclaredColumn::from_sql_type(
+                    field.data_type(),
+                    odbc_api::DataType::Unknown,
+                    None,
+                    options.text,
+                ));
+                continue;
+            }
+            let sql_type = prepared.col_data_type(col).map_err(failed)?;
+            let display_size = prepared
+                .col_display_size(col)
+                .map_err(failed)?
+                .map(|n| n.get());
+            columns.push(DeclaredColumn::from_sql_type(
+                field.data_type(),
+                sql_type,
+                display_size,
+                options.text,
+            ));
+        }
+        columns
+    };
+    let long: Vec<usize> = (0..columns.len())
+        .filter(|&i| columns[i].is_long())
+        .collect();
+    if let (false, Some(platform)) = (long.is_empty(), options.platform) {
+        let probed: Vec<(String, bool)> = long
+            .iter()
+            .map(|&i| {
+                (
+                    schema.field(i).name().clone(),
+                    columns[i].kind == Some(ValueKind::Binary),
+                )
+            })
+            .collect();
+        let sql = Dialect::new(platform).value_length_probe(select_sql, &probed);
+        let lengths = longest_values(connection, &sql, long.len()).map_err(failed)?;
+        for (&index, length) in long.iter().zip(lengths) {
+            columns[index] = columns[index].measured(
+                length,
+                options.text,
+                platform == SourcePlatform::Sqlserver,
+            );
+        }
+    }
+    let sizes = plan_buffers(&columns, &limits).map_err(|(index, kind, length)| {
+        limits.error(table, schema.field(index).name(), kind, Some(length))
+    })?;
+    let buffers: Vec<_> = columns
+        .iter()
+        .filter_map(|c| transit_buffer(c, sizes, options.text))
+        .collect();
+    tracing::debug!(
+        table,
+        ?sizes,
+        ?buffers,
+        long_columns = long.len(),
+        "odbc transit buffers"
+    );
+    Ok(sizes)
+}
+
+/// Runs the length probe: one row of `count` lengths (NULL: no value).
+fn longest_values(
+    connection: &Connection<'static>,
+    sql: &str,
+    count: usize,
+) -> Result<Vec<Option<usize>>, odbc_api::Error> {
+    let mut lengths = vec![None; count];
+    let Some(mut cursor) = connection.execute(sql, (), None)? else {
+        return Ok(lengths);
+    };
+    if let Some(mut row) = cursor.next_row()? {
+        for (index, length) in lengths.iter_mut().enumerate() {
+            *length =
+                get::<i64>(&mut row, index as u16 + 1)?.map(|n| usize::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok(lengths)
 }
 
 fn reader_error(table: &str, schema: &Schema, error: arrow_odbc::Error) -> ExtractError {
@@ -402,6 +758,19 @@ impl BatchReader for OdbcBatchReader {
                         &self.schema,
                         &e,
                         &self.options,
+                        self.buffers,
+                    ))
+                }
+                Err(RowError::TooLong {
+                    column,
+                    kind,
+                    length,
+                }) => {
+                    return Err(self.options.limits().error(
+                        &self.table,
+                        self.schema.field(column).name(),
+                        kind,
+                        Some(length),
                     ))
                 }
                 Err(RowError::Value { column, message }) => {
@@ -432,16 +801,28 @@ impl BatchReader for OdbcBatchReader {
 }
 
 /// Row-at-a-time fetching with `SQLGetData`: text and binary values of any length arrive in
-/// pieces, so nothing is sized from the driver's declared lengths.
+/// pieces, so nothing is sized from the driver's declared lengths. Values above the limits
+/// fail the task.
 struct RowByRow {
     cursor: OwnedCursor,
     columns: Vec<RowColumn>,
     scratch: Vec<u8>,
+    wide_scratch: Vec<u16>,
+    text: OdbcText,
+    limits: ValueLimits,
 }
 
 enum RowError {
     Odbc(odbc_api::Error),
-    Value { column: usize, message: String },
+    Value {
+        column: usize,
+        message: String,
+    },
+    TooLong {
+        column: usize,
+        kind: ValueKind,
+        length: usize,
+    },
 }
 
 impl From<odbc_api::Error> for RowError {
@@ -472,7 +853,7 @@ impl RowByRow {
         cursor: OwnedCursor,
         schema: &Schema,
         table: &str,
-        _options: &OdbcReadOptions,
+        options: &OdbcReadOptions,
     ) -> Result<Self, ExtractError> {
         let columns = schema
             .fields()
@@ -489,6 +870,9 @@ impl RowByRow {
             cursor,
             columns,
             scratch: Vec::new(),
+            wide_scratch: Vec::new(),
+            text: options.text,
+            limits: options.limits(),
         })
     }
 
@@ -504,7 +888,13 @@ impl RowByRow {
                 break;
             };
             for (index, column) in self.columns.iter_mut().enumerate() {
-                bytes += column.append(&mut row, index, &mut self.scratch)?;
+                let mut scratch = Scratch {
+                    bytes: &mut self.scratch,
+                    wide: &mut self.wide_scratch,
+                    text: self.text,
+                    limits: &self.limits,
+                };
+                bytes += column.append(&mut row, index, &mut scratch)?;
             }
             rows += 1;
         }
@@ -523,6 +913,14 @@ impl RowByRow {
 
 fn fetch_schema_ref(schema: &SchemaRef) -> SchemaRef {
     Arc::new(fetch_schema(schema))
+}
+
+/// The reusable buffers of one row-by-row fetch and what bounds them.
+struct Scratch<'a> {
+    bytes: &'a mut Vec<u8>,
+    wide: &'a mut Vec<u16>,
+    text: OdbcText,
+    limits: &'a ValueLimits,
 }
 
 impl RowColumn {
@@ -555,8 +953,16 @@ impl RowColumn {
         &mut self,
         row: &mut CursorRow<'_>,
         index: usize,
-        scratch: &mut Vec<u8>,
+        buffers: &mut Scratch<'_>,
     ) -> Result<usize, RowError> {
+        let too_long = |kind: ValueKind, length: usize| RowError::TooLong {
+            column: index,
+            kind,
+            length,
+        };
+        let limits = *buffers.limits;
+        let text_mode = buffers.text;
+        let scratch: &mut Vec<u8> = buffers.bytes;
         let col = index as u16 + 1;
         let value_error = |message: String| RowError::Value {
             column: index,
@@ -617,7 +1023,24 @@ impl RowColumn {
                 }
             }
             RowColumn::Text(b) => {
-                if row.get_text(col, scratch)? {
+                let present = match text_mode {
+                    OdbcText::Narrow => row.get_text(col, scratch)?,
+                    OdbcText::Wide => {
+                        let present = row.get_wide_text(col, buffers.wide)?;
+                        if present {
+                            let text = String::from_utf16(buffers.wide).map_err(|e| {
+                                value_error(format!("text is not valid UTF-16: {e}"))
+                            })?;
+                            scratch.clear();
+                            scratch.extend_from_slice(text.as_bytes());
+                        }
+                        present
+                    }
+                };
+                if present {
+                    if scratch.len() > limits.limit(ValueKind::Text) {
+                        return Err(too_long(ValueKind::Text, scratch.len()));
+                    }
                     let text = std::str::from_utf8(scratch)
                         .map_err(|e| value_error(format!("text is not valid UTF-8: {e}")))?;
                     b.append_value(text);
@@ -627,6 +1050,9 @@ impl RowColumn {
             }
             RowColumn::Binary(b) => {
                 if row.get_binary(col, scratch)? {
+                    if scratch.len() > limits.limit(ValueKind::Binary) {
+                        return Err(too_long(ValueKind::Binary, scratch.len()));
+                    }
                     b.append_value(&scratch[..]);
                     return Ok(scratch.len());
                 }
@@ -671,13 +1097,34 @@ fn get_float(
         return Ok(None);
     }
     let text = String::from_utf8_lossy(scratch);
-    text.trim()
-        .parse::<f64>()
+    parse_float(&text)
         .map(Some)
-        .map_err(|_| RowError::Value {
+        .map_err(|message| RowError::Value {
             column: usize::MAX,
-            message: format!("`{text}` is not a number"),
+            message,
         })
+}
+
+/// Parses a double from its decimal text, optionally scaled by a power of two: `<digits>*2^<n>`
+/// (the form `sqlite_exact_real` selects for large magnitudes). Both steps are exact: the
+/// decimal parse rounds correctly and a power of two only moves the exponent.
+fn parse_float(text: &str) -> Result<f64, String> {
+    let not_a_number = || format!("`{text}` is not a number");
+    let text = text.trim();
+    let (digits, exponent) = match text.split_once("*2^") {
+        Some((digits, exponent)) => (digits, exponent.parse::<i32>().map_err(|_| not_a_number())?),
+        None => (text, 0),
+    };
+    let value = digits.parse::<f64>().map_err(|_| not_a_number())?;
+    if exponent == 0 {
+        return Ok(value);
+    }
+    if !(1..=1023).contains(&exponent) {
+        return Err(not_a_number());
+    }
+    // 2^exponent built from its bits: exact, unlike a pow() that may round.
+    let scale = f64::from_bits(((1023 + exponent) as u64) << 52);
+    Ok(value * scale)
 }
 
 impl RowError {
@@ -781,6 +1228,180 @@ mod tests {
             &DataType::Timestamp(TimeUnit::Microsecond, None)
         );
         assert_eq!(zoned_columns(&schema), vec![(0, Arc::from("UTC"))]);
+    }
+
+    #[test]
+    fn float_text_parses_exactly_also_when_scaled_by_a_power_of_two() {
+        assert_eq!(parse_float(" 0.30000000000000004 "), Ok(0.1 + 0.2));
+        assert_eq!(parse_float("4.9406564584124654e-324"), Ok(5e-324));
+        assert_eq!(parse_float("-Inf"), Ok(f64::NEG_INFINITY));
+        // f64::MAX / 2^806, as SQLite prints it, and back.
+        let scaled = f64::MAX / f64::from_bits((1023 + 806) << 52);
+        let text = format!("{scaled:e}*2^806");
+        assert_eq!(parse_float(&text), Ok(f64::MAX));
+        assert_eq!(parse_float("-1.5*2^806").map(f64::is_finite), Ok(true));
+        assert!(parse_float("1.5*2^2000").is_err());
+        assert!(parse_float("abc").unwrap_err().contains("`abc`"));
+    }
+
+    fn nz(n: usize) -> Option<std::num::NonZeroUsize> {
+        std::num::NonZeroUsize::new(n)
+    }
+
+    #[test]
+    fn sql_server_text_is_fetched_wide_so_no_locale_can_touch_it() {
+        let options = OdbcReadOptions::for_platform(SourcePlatform::Sqlserver);
+        assert_eq!(options.text, OdbcText::Wide);
+        assert_eq!(options.text.encoding(), TextEncoding::Utf16);
+        // nvarchar(50) and nvarchar(max) as ODBC Driver 18 describes them; DATALENGTH of the
+        // latter counts two bytes per UTF-16 unit.
+        let nvarchar = DeclaredColumn::from_sql_type(
+            &DataType::Utf8,
+            odbc_api::DataType::WVarchar { length: nz(50) },
+            None,
+            options.text,
+        );
+        let nvarchar_max = DeclaredColumn::from_sql_type(
+            &DataType::Utf8,
+            odbc_api::DataType::WLongVarchar { length: None },
+            None,
+            options.text,
+        )
+        .measured(Some(600), options.text, true);
+        let sizes = plan_buffers(&[nvarchar, nvarchar_max], &options.limits()).expect("fits");
+        assert_eq!(
+            transit_buffer(&nvarchar, sizes, options.text),
+            Some(BufferDesc::WText { max_str_len: 100 }),
+            "SQL_C_WCHAR, two UTF-16 units per character"
+        );
+        assert_eq!(
+            transit_buffer(&nvarchar_max, sizes, options.text),
+            Some(BufferDesc::WText { max_str_len: 300 })
+        );
+        // Every other platform reads UTF-8 (its drivers deliver UTF-8 whatever the locale).
+        for platform in [
+            SourcePlatform::Postgresql,
+            SourcePlatform::Redshift,
+            SourcePlatform::Teradata,
+            SourcePlatform::Sqlite,
+        ] {
+            assert_eq!(
+                OdbcText::for_platform(platform),
+                OdbcText::Narrow,
+                "{platform}"
+            );
+        }
+        let narrow = DeclaredColumn::from_sql_type(
+            &DataType::Utf8,
+            odbc_api::DataType::Varchar { length: nz(50) },
+            None,
+            OdbcText::Narrow,
+        );
+        assert_eq!(
+            transit_buffer(
+                &narrow,
+                BufferSizes {
+                    text: 200,
+                    binary: 1
+                },
+                OdbcText::Narrow
+            ),
+            Some(BufferDesc::Text { max_str_len: 200 })
+        );
+    }
+
+    #[test]
+    fn long_columns_are_buffered_at_their_measured_length() {
+        let limits = ValueLimits::default();
+        let text = |sql_type| {
+            DeclaredColumn::from_sql_type(&DataType::Utf8, sql_type, None, OdbcText::Narrow)
+        };
+        // psqlODBC: `text` as LongVarchar(MaxLongVarcharSize), varchar(20), bytea unbounded.
+        let long_text = text(odbc_api::DataType::LongVarchar {
+            length: nz(1 << 20),
+        });
+        assert_eq!(long_text.longest, Longest::Unmeasured);
+        let short = text(odbc_api::DataType::Varchar { length: nz(20) });
+        assert_eq!(short.longest, Longest::NotLong);
+        let bytea = DeclaredColumn::from_sql_type(
+            &DataType::Binary,
+            odbc_api::DataType::LongVarbinary { length: None },
+            None,
+            OdbcText::Narrow,
+        );
+        let id = DeclaredColumn::from_sql_type(
+            &DataType::Int64,
+            odbc_api::DataType::BigInt,
+            None,
+            OdbcText::Narrow,
+        );
+        let columns = [
+            id,
+            short,
+            long_text.measured(Some(37), OdbcText::Narrow, false),
+            bytea.measured(None, OdbcText::Narrow, false),
+        ];
+        assert_eq!(
+            plan_buffers(&columns, &limits),
+            Ok(BufferSizes {
+                text: 80,
+                binary: 1
+            }),
+            "the bounded varchar(20) needs 80 bytes, more than the longest text (37)"
+        );
+        // Unmeasured long columns take the limit; measured ones above it are refused.
+        assert_eq!(
+            plan_buffers(&[long_text], &ValueLimits::new(4096)),
+            Ok(BufferSizes {
+                text: 4096,
+                binary: 1
+            })
+        );
+        let too_long = [long_text.measured(Some(5000), OdbcText::Narrow, false)];
+        assert_eq!(
+            plan_buffers(&too_long, &ValueLimits::new(4096)),
+            Err((0, ValueKind::Text, 5000))
+        );
+        let huge_binary = [bytea.measured(Some(9 << 20), OdbcText::Narrow, false)];
+        assert_eq!(
+            plan_buffers(&huge_binary, &limits),
+            Err((0, ValueKind::Binary, 9 << 20)),
+            "Snowflake's 8 MiB BINARY limit applies even under a 16 MiB cap"
+        );
+    }
+
+    #[test]
+    fn truncated_values_name_the_limit_or_are_retried() {
+        let schema = Schema::new(vec![Field::new("t", DataType::Utf8, true)]);
+        let options = OdbcReadOptions {
+            max_value_bytes: 4096,
+            ..OdbcReadOptions::for_platform(SourcePlatform::Postgresql)
+        };
+        let buffers = BufferSizes {
+            text: 100,
+            binary: 1,
+        };
+        let truncated = |indicator| odbc_api::Error::TooLargeValueForBuffer {
+            indicator,
+            buffer_index: 0,
+        };
+        let over = statement_error("s.t", &schema, &truncated(Some(5000)), &options, buffers);
+        assert!(
+            matches!(over, ExtractError::ValueTooLong { limit: 4096, .. }),
+            "{over}"
+        );
+        let grew = statement_error("s.t", &schema, &truncated(Some(200)), &options, buffers);
+        assert!(matches!(grew, ExtractError::ValueGrew { .. }), "{grew}");
+        assert!(grew.is_retryable());
+        let at_limit = BufferSizes {
+            text: 4096,
+            binary: 1,
+        };
+        let unknown = statement_error("s.t", &schema, &truncated(None), &options, at_limit);
+        assert!(
+            matches!(unknown, ExtractError::ValueTooLong { .. }),
+            "{unknown}"
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ use postgres::error::SqlState;
 use postgres::types::{Kind, Type};
 use postgres::{Client, CopyOutReader, NoTls};
 
-use super::extract::{BatchReader, ExtractError};
+use super::extract::{BatchReader, ExtractError, ValueKind, ValueLimits};
+
+mod tls;
+pub use tls::{PgTls, SslMode};
+use tls::{TlsPlan, Verification};
 
 /// Days from 1970-01-01 to PostgreSQL's epoch 2000-01-01.
 const PG_EPOCH_DAYS: i32 = 10_957;
@@ -48,6 +52,8 @@ pub struct PgConnectParams {
     pub database: String,
     pub connect_timeout: Duration,
     pub application_name: String,
+    /// `ssl_mode` and the CA file (see `tls`); the default is libpq's `prefer`.
+    pub tls: PgTls,
 }
 
 impl std::fmt::Debug for PgConnectParams {
@@ -58,6 +64,7 @@ impl std::fmt::Debug for PgConnectParams {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("database", &self.database)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -69,8 +76,54 @@ impl PgConnectParams {
     }
 }
 
-/// Opens a read-only session with UTC as its time zone.
+/// Opens a read-only session with UTC as its time zone, over TLS as `params.tls` asks.
 pub fn connect(params: &PgConnectParams) -> Result<Client, ExtractError> {
+    let target = params.target();
+    let tls_error = |message: String| ExtractError::Tls {
+        target: target.clone(),
+        message,
+    };
+    let plan = tls::plan(&params.tls, tls::default_root_cert()).map_err(tls_error)?;
+    let mut config = session_config(params);
+    let connected = match &plan {
+        TlsPlan::Plain => config
+            .ssl_mode(postgres::config::SslMode::Disable)
+            .connect(NoTls),
+        // As libpq: plaintext when the server declines TLS, and also when the TLS handshake
+        // itself fails (e.g. a server that offers only protocol versions rustls refuses).
+        TlsPlan::TlsThenPlain => match config
+            .ssl_mode(postgres::config::SslMode::Prefer)
+            .connect(tls::connector(&Verification::None).map_err(tls_error)?)
+        {
+            Err(error) if is_tls_failure(&error) => config
+                .ssl_mode(postgres::config::SslMode::Disable)
+                .connect(NoTls),
+            other => other,
+        },
+        TlsPlan::Tls(verification) => config
+            .ssl_mode(postgres::config::SslMode::Require)
+            .connect(tls::connector(verification).map_err(tls_error)?),
+        TlsPlan::PlainThenTls => {
+            match config
+                .ssl_mode(postgres::config::SslMode::Disable)
+                .connect(NoTls)
+            {
+                Err(error) if demands_encryption(&error) => config
+                    .ssl_mode(postgres::config::SslMode::Require)
+                    .connect(tls::connector(&Verification::None).map_err(tls_error)?),
+                other => other,
+            }
+        }
+    };
+    let mut client = connected.map_err(|e| connect_error(&target, &params.tls, &e))?;
+    client
+        .batch_execute("SET TIME ZONE 'UTC'; SET default_transaction_read_only = on")
+        .map_err(|e| connect_error(&target, &params.tls, &e))?;
+    Ok(client)
+}
+
+/// Everything but TLS: where, who, and how long to wait.
+fn session_config(params: &PgConnectParams) -> postgres::Config {
     let mut config = postgres::Config::new();
     config
         .host(&params.host)
@@ -84,17 +137,33 @@ pub fn connect(params: &PgConnectParams) -> Result<Client, ExtractError> {
     if let Some(password) = &params.password {
         config.password(password);
     }
-    let mut client = config
-        .connect(NoTls)
-        .map_err(|e| connect_error(&params.target(), &e))?;
-    client
-        .batch_execute("SET TIME ZONE 'UTC'; SET default_transaction_read_only = on")
-        .map_err(|e| connect_error(&params.target(), &e))?;
-    Ok(client)
+    config
 }
 
-fn connect_error(target: &str, error: &postgres::Error) -> ExtractError {
+/// The server refused a plaintext session (a `hostssl`-only pg_hba.conf): `allow` then tries TLS.
+fn demands_encryption(error: &postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        db.code().code().starts_with("28") && db.message().contains("no encryption")
+    })
+}
+
+/// A failed TLS handshake, or a server without TLS where the mode requires it.
+fn is_tls_failure(error: &postgres::Error) -> bool {
     let message = error_text(error);
+    error.as_db_error().is_none()
+        && (message.contains("TLS handshake") || message.contains("does not support TLS"))
+}
+
+fn connect_error(target: &str, tls: &PgTls, error: &postgres::Error) -> ExtractError {
+    let message = error_text(error);
+    // The TLS handshake failed (certificate not trusted, wrong host name) or the server speaks
+    // no TLS although the mode requires it: no retry cures that.
+    if is_tls_failure(error) {
+        return ExtractError::Tls {
+            target: target.to_string(),
+            message: format!("{message} (ssl_mode {})", tls.mode.as_str()),
+        };
+    }
     match error.code() {
         Some(code) if is_login_rejection(code) => ExtractError::Authentication {
             target: target.to_string(),
@@ -164,6 +233,8 @@ fn query_error(table: &str, error: &postgres::Error) -> ExtractError {
 pub struct PgReadOptions {
     pub batch_rows: usize,
     pub batch_bytes: usize,
+    /// `[application] max_value_bytes`: the largest text (UTF-8 bytes) or binary value read.
+    pub max_value_bytes: usize,
 }
 
 impl Default for PgReadOptions {
@@ -171,6 +242,7 @@ impl Default for PgReadOptions {
         PgReadOptions {
             batch_rows: DEFAULT_BATCH_ROWS,
             batch_bytes: DEFAULT_BATCH_BYTES,
+            max_value_bytes: ValueLimits::default().max_value_bytes,
         }
     }
 }
@@ -193,6 +265,9 @@ pub struct PgCopyReader<'c> {
 struct TupleDecoder {
     schema: SchemaRef,
     columns: Vec<ColumnDecoder>,
+    /// Per column: text or binary values are held to `limits`; others have fixed sizes.
+    kinds: Vec<Option<ValueKind>>,
+    limits: ValueLimits,
     table: String,
     header_seen: bool,
     finished: bool,
@@ -246,6 +321,16 @@ impl<'c> PgCopyReader<'c> {
             stream,
             pending: Vec::new(),
             decoder: TupleDecoder {
+                kinds: schema
+                    .fields()
+                    .iter()
+                    .map(|f| match f.data_type() {
+                        DataType::Utf8 => Some(ValueKind::Text),
+                        DataType::Binary => Some(ValueKind::Binary),
+                        _ => None,
+                    })
+                    .collect(),
+                limits: ValueLimits::default(),
                 schema,
                 columns,
                 table: table.to_string(),
@@ -264,6 +349,13 @@ impl<'c> PgCopyReader<'c> {
         self.decoder.batch_rows = rows.max(1);
         self.decoder.batch_bytes = bytes.max(1);
         self
+    }
+
+    /// Applies the read options: batch limits and the largest value.
+    pub fn with_options(self, options: &PgReadOptions) -> Self {
+        let mut reader = self.with_batch_limits(options.batch_rows, options.batch_bytes);
+        reader.decoder.limits = ValueLimits::new(options.max_value_bytes);
+        reader
     }
 
     /// Reads and decodes the next header, tuple or trailer. Returns false at end of stream.
@@ -356,6 +448,18 @@ impl TupleDecoder {
             }
             let value = &bytes[pos..pos + len as usize];
             pos += len as usize;
+            if let Some(kind) = self.kinds[index] {
+                // The value is held to the limit before it is copied into a batch (the text of
+                // a jsonb value carries one version byte more than its text).
+                if value.len() > self.limits.limit(kind) + 1 {
+                    return Err(self.limits.error(
+                        &self.table,
+                        self.schema.field(index).name(),
+                        kind,
+                        Some(value.len()),
+                    ));
+                }
+            }
             self.bytes_in_batch += value.len();
             column
                 .append(value)

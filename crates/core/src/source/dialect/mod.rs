@@ -343,6 +343,9 @@ impl Dialect {
         let c = self.quote_ident(&column.name);
         let p = self.platform;
         match column.column_type.extraction {
+            Extraction::Native if p == SourcePlatform::Sqlite && column.column_type.is_float() => {
+                sqlite_exact_real(&c)
+            }
             Extraction::Native => c,
             Extraction::Text => self.text_expr(&c),
             Extraction::JsonText => match p {
@@ -576,6 +579,69 @@ impl Dialect {
         }
         Ok(sql)
     }
+}
+
+impl Dialect {
+    /// The longest value of each of `columns` (result columns of `select_sql`, with `true` for
+    /// binary ones) over the rows `select_sql` returns: one row, one integer (or NULL) per
+    /// column, in order. The lengths are what ODBC buffers need: UTF-8 bytes of text (for
+    /// PostgreSQL `octet_length`, computed from the value's header without reading it) and
+    /// bytes of binary; SQL Server reports `DATALENGTH` bytes (two per UTF-16 unit for national
+    /// types), Teradata three bytes per character (its `UNICODE` characters need at most three
+    /// in UTF-8).
+    pub fn value_length_probe(&self, select_sql: &str, columns: &[(String, bool)]) -> String {
+        let outputs: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, binary))| {
+                let c = self.quote_ident(name);
+                let length = match (self.platform, binary) {
+                    (SourcePlatform::Postgresql, _) | (SourcePlatform::Redshift, false) => {
+                        format!("octet_length({c})")
+                    }
+                    (SourcePlatform::Redshift, true) => format!("LEN({c})"),
+                    (SourcePlatform::Sqlserver, _) => format!("DATALENGTH({c})"),
+                    (SourcePlatform::Teradata, false) => format!("CHARACTER_LENGTH({c}) * 3"),
+                    (SourcePlatform::Teradata, true) => format!("BYTES({c})"),
+                    (SourcePlatform::Sqlite, _) => format!("length(CAST({c} AS BLOB))"),
+                };
+                format!("MAX({length}) AS length_{i}")
+            })
+            .collect();
+        // Teradata's lock modifier must lead the whole statement.
+        let lock = self.lock_prefix();
+        let inner = select_sql.strip_prefix(lock).unwrap_or(select_sql);
+        format!(
+            "{lock}SELECT {} FROM ({inner}) AS length_probe",
+            outputs.join(", ")
+        )
+    }
+}
+
+/// The power of two by which [`sqlite_exact_real`] scales large magnitudes down.
+pub const SQLITE_REAL_SCALE_EXPONENT: i32 = 806;
+
+/// A SQLite REAL as text that parses back to the very same double.
+///
+/// The SQLite ODBC driver hands doubles over through SQLite's own 15-digit text, and SQLite
+/// before 3.43 renders even 17 digits (`printf('%!.17g')`) inexactly once the magnitude is near
+/// 1e100 or above (its long-double scaling loses the last digit: f64::MAX prints as
+/// `1.7976931348623156e+308`). Below that its 17-digit rendering is exact. So values of
+/// magnitude 1e90 and more are divided by 2^806 (13 exact divisions by 2^62) and printed as
+/// `<digits>*2^806`; the reader multiplies back (exact: powers of two). Values that are not
+/// REAL (NULL, text in a column of REAL affinity) keep their text, so the reader fails on text
+/// that is not a number instead of reading it as 0.
+pub fn sqlite_exact_real(column: &str) -> String {
+    let divisions = SQLITE_REAL_SCALE_EXPONENT / 62;
+    let scaled = format!(
+        "{column}{}",
+        " / 4611686018427387904".repeat(divisions as usize)
+    );
+    format!(
+        "CASE WHEN typeof({column}) <> 'real' THEN CAST({column} AS TEXT) \
+         WHEN abs({column}) >= 1e90 THEN printf('%!.17g*2^{SQLITE_REAL_SCALE_EXPONENT}', {scaled}) \
+         ELSE printf('%!.17g', {column}) END"
+    )
 }
 
 /// One row of a columns query, as read by whatever client ran it.

@@ -325,3 +325,59 @@ fn catalog_rows_become_source_columns() {
         ("decimal", Some(10), Some(2))
     );
 }
+
+#[test]
+fn sqlite_reals_are_selected_through_an_exact_text() {
+    let d = Dialect::new(SourcePlatform::Sqlite);
+    let real = column(SourcePlatform::Sqlite, "r", "real", true);
+    let expr = d.select_expr(&real);
+    assert!(
+        expr.starts_with("CASE WHEN typeof(\"r\") <> 'real'"),
+        "{expr}"
+    );
+    assert!(expr.contains("printf('%!.17g', \"r\")"), "{expr}");
+    assert_eq!(
+        expr.matches("/ 4611686018427387904").count(),
+        13,
+        "13 x 2^62 = 2^806: {expr}"
+    );
+    assert!(d.select_item(&real).ends_with(" AS \"r\""));
+    // Other platforms and other SQLite types are selected as they are.
+    let pg = column(SourcePlatform::Postgresql, "r", "double precision", true);
+    assert_eq!(
+        Dialect::new(SourcePlatform::Postgresql).select_expr(&pg),
+        "\"r\""
+    );
+    let int = column(SourcePlatform::Sqlite, "i", "integer", true);
+    assert_eq!(d.select_expr(&int), "\"i\"");
+}
+
+#[test]
+fn value_length_probes_wrap_the_extraction_query() {
+    let probed = [("t".to_string(), false), ("b".to_string(), true)];
+    let pg = Dialect::new(SourcePlatform::Postgresql).value_length_probe(
+        "SELECT \"t\", \"b\" FROM \"s\".\"x\" WHERE (\"id\" > 3)",
+        &probed,
+    );
+    assert_eq!(
+        pg,
+        "SELECT MAX(octet_length(\"t\")) AS length_0, MAX(octet_length(\"b\")) AS length_1 \
+         FROM (SELECT \"t\", \"b\" FROM \"s\".\"x\" WHERE (\"id\" > 3)) AS length_probe"
+    );
+    let mssql = Dialect::new(SourcePlatform::Sqlserver)
+        .value_length_probe("SELECT [t] FROM x", &probed[..1]);
+    assert_eq!(
+        mssql,
+        "SELECT MAX(DATALENGTH([t])) AS length_0 FROM (SELECT [t] FROM x) AS length_probe"
+    );
+    let teradata = Dialect::new(SourcePlatform::Teradata).value_length_probe(
+        "LOCKING ROW FOR ACCESS\nSELECT \"t\", \"b\" FROM \"d\".\"x\"",
+        &probed,
+    );
+    assert_eq!(
+        teradata,
+        "LOCKING ROW FOR ACCESS\nSELECT MAX(CHARACTER_LENGTH(\"t\") * 3) AS length_0, MAX(BYTES(\"b\")) AS length_1 \
+         FROM (SELECT \"t\", \"b\" FROM \"d\".\"x\") AS length_probe",
+        "the lock modifier leads the statement"
+    );
+}

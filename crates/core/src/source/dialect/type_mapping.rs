@@ -216,6 +216,12 @@ impl ColumnType {
         }
     }
 
+    /// Is the value a binary floating-point number (read as Arrow Float32/Float64)?
+    pub fn is_float(&self) -> bool {
+        self.extraction == Extraction::Native
+            && matches!(self.kind, ColumnKind::Float32 | ColumnKind::Float64)
+    }
+
     /// Can rows be split into ranges of this column? Ordering must be meaningful and the same
     /// in the boundary query and the predicates.
     pub fn is_partitionable(&self) -> bool {
