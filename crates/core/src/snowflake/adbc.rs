@@ -176,6 +176,7 @@ const JWT_KEY_VALUE: &str = "adbc.snowflake.sql.client_option.jwt_private_key_pk
 const JWT_KEY_PASSWORD: &str = "adbc.snowflake.sql.client_option.jwt_private_key_pkcs8_password";
 const LOGIN_TIMEOUT: &str = "adbc.snowflake.sql.client_option.login_timeout";
 const APP_NAME: &str = "adbc.snowflake.sql.client_option.app_name";
+const MAX_TIMESTAMP_PRECISION: &str = "adbc.snowflake.sql.client_option.max_timestamp_precision";
 
 /// The driver's database options for these parameters.
 fn database_options(
@@ -200,6 +201,9 @@ fn database_options(
             format!("{}ms", params.login_timeout.as_millis()),
         ),
         other(APP_NAME, "snowflake-data-migration".to_owned()),
+        // The driver's default reads timestamps as nanoseconds, which wrap silently outside
+        // 1677-2262; Snowflake holds years 1 to 9999, and the project carries microseconds.
+        other(MAX_TIMESTAMP_PRECISION, "microseconds".to_owned()),
     ];
     let optional = [
         (HOST, params.host.clone()),
