@@ -176,7 +176,7 @@ mod tests {
 
     use super::*;
 
-    fn compared(rows_in_target: u64, target: u64) -> TableVerdict {
+    fn compared(rows_in_target: u64, target: u128) -> TableVerdict {
         TableVerdict::Compared(TableVerification {
             source: "main.main.orders".into(),
             target: "DEMO.PUBLIC.ORDERS".into(),
@@ -206,7 +206,7 @@ mod tests {
         ];
         insta::assert_snapshot!(render(&verdicts), @r"
         main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 10 rows in target, checksum matches
-        main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 11 rows in target, CHECKSUM DIFFERS (extracted 0000000000000005, target 0000000000000006)  ROW COUNTS DIFFER
+        main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 11 rows in target, CHECKSUM DIFFERS (extracted 00000000000000000000000000000005, target 00000000000000000000000000000006)  ROW COUNTS DIFFER
         main.main.gone: NOT VERIFIED: the table was never analyzed; `orchestrator status` shows why
         1 of 3 table(s) verified
         ");

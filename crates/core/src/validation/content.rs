@@ -26,22 +26,17 @@ impl TableVerification {
     }
 }
 
-/// A stored checksum that is not 16 hex digits.
+/// A stored checksum that is not 32 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "stored checksum `{0}` is not 16 hexadecimal digits: the partition must be extracted again"
+    "stored checksum `{0}` is not 32 hexadecimal digits (a worker older than this orchestrator may have extracted the partition): extract the partition again with a current worker"
 )]
 pub struct BadChecksum(pub String);
 
-/// Parses a checksum as the workers store it (16 lowercase hex digits).
+/// Parses a checksum as the workers store it (32 lowercase hex digits).
 pub fn parse_checksum(text: &str) -> Result<ContentChecksum, BadChecksum> {
-    let trimmed = text.trim().trim_matches('"');
-    if trimmed.len() != 16 {
-        return Err(BadChecksum(text.to_string()));
-    }
-    u64::from_str_radix(trimmed, 16)
-        .map(ContentChecksum)
-        .map_err(|_| BadChecksum(text.to_string()))
+    ContentChecksum::from_hex(text.trim().trim_matches('"'))
+        .ok_or_else(|| BadChecksum(text.to_string()))
 }
 
 /// Adds partition checksums: the checksum of a table is the sum of its partitions'.
@@ -82,22 +77,34 @@ pub fn target_checksum(
 mod tests {
     use super::*;
 
-    #[test]
-    fn partition_checksums_add_up() {
-        let sum = sum_checksums(["0000000000000001", "\"fffffffffffffffe\""]).unwrap();
-        assert_eq!(sum, ContentChecksum(u64::MAX));
-        assert_eq!(sum_checksums([]).unwrap(), ContentChecksum(0));
+    fn hex(value: u128) -> String {
+        format!("{value:032x}")
     }
 
     #[test]
-    fn a_bad_checksum_is_named() {
-        let err = sum_checksums(["0000000000000001", "xyz"])
-            .unwrap_err()
-            .to_string();
+    fn partition_checksums_add_up_modulo_2_to_the_128() {
+        let sum = sum_checksums([hex(1).as_str(), &format!("\"{}\"", hex(u128::MAX - 1))])
+            .expect("valid checksums");
+        assert_eq!(sum, ContentChecksum(u128::MAX));
+        let wrapped = sum_checksums([hex(u128::MAX).as_str(), hex(2).as_str()]).expect("valid");
+        assert_eq!(wrapped, ContentChecksum(1));
         assert_eq!(
-            err,
-            "stored checksum `xyz` is not 16 hexadecimal digits: the partition must be extracted again"
+            sum_checksums([]).expect("empty"),
+            ContentChecksum::default()
         );
+    }
+
+    #[test]
+    fn a_bad_or_old_checksum_is_named() {
+        for bad in ["xyz", "0000000000000001"] {
+            let err = sum_checksums([hex(1).as_str(), bad])
+                .expect_err("not a checksum")
+                .to_string();
+            assert_eq!(
+                err,
+                format!("stored checksum `{bad}` is not 32 hexadecimal digits (a worker older than this orchestrator may have extracted the partition): extract the partition again with a current worker")
+            );
+        }
     }
 
     #[test]
