@@ -19,8 +19,9 @@
 //!    [`extraction_field`] sets that mark from the target type; verify marks the read-back
 //!    the same way from the same plan.
 //! 2. **Row → 128-bit hash.** The row's values in column order are framed (NULL: one byte 0;
-//!    a value: byte 1, its length as 8 bytes little-endian, its canonical text) and hashed
-//!    with SHA-256; the first 16 bytes, little-endian, are the row hash.
+//!    a value: byte 1, the length of its canonical text in bytes as an unsigned LEB128
+//!    varint, the text) and hashed with SHA-256; the first 16 bytes, little-endian, are the
+//!    row hash.
 //! 3. **Table → sum.** The checksum is the sum of the row hashes modulo 2^128, shown as 32
 //!    hexadecimal digits.
 //!
@@ -123,9 +124,10 @@ impl ContentChecksum {
     pub fn add_batch(&mut self, batch: &RecordBatch) {
         let columns = RowEncoder::new(batch);
         let mut frame = Vec::with_capacity(256);
+        let mut value = Vec::with_capacity(64);
         for row in 0..batch.num_rows() {
             frame.clear();
-            columns.frame_row(row, &mut frame);
+            columns.frame_row(row, &mut frame, &mut value);
             self.0 = self.0.wrapping_add(row_hash(&frame));
         }
     }
@@ -216,20 +218,31 @@ impl<'a> RowEncoder<'a> {
     }
 
     /// Appends the framed row: per value a NULL byte, or the value byte, the text's length
-    /// (8 bytes, little-endian) and the text.
-    fn frame_row(&self, row: usize, frame: &mut Vec<u8>) {
+    /// (unsigned LEB128) and the text. `value` is scratch space.
+    fn frame_row(&self, row: usize, frame: &mut Vec<u8>, value: &mut Vec<u8>) {
         for column in 0..self.writers.len() {
-            let start = frame.len();
-            frame.push(FRAME_VALUE);
-            frame.extend_from_slice(&[0; 8]);
-            if self.write_value(column, row, frame) {
-                let length = (frame.len() - start - 9) as u64;
-                frame[start + 1..start + 9].copy_from_slice(&length.to_le_bytes());
+            value.clear();
+            if self.write_value(column, row, value) {
+                frame.push(FRAME_VALUE);
+                push_leb128(value.len() as u64, frame);
+                frame.extend_from_slice(value);
             } else {
-                frame.truncate(start);
                 frame.push(FRAME_NULL);
             }
         }
+    }
+}
+
+/// Unsigned LEB128: seven bits per byte, low bits first, the high bit set on all but the last.
+fn push_leb128(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
     }
 }
 
@@ -566,18 +579,23 @@ mod tests {
             Arc::new(StringArray::from(vec![Some("héllo 🌍"), None])),
         ]);
         insta::assert_snapshot!(c.to_string());
-        // Row 1 framed by hand: SHA-256 of [1, len 3, "n:1", 1, len 13, "s:héllo 🌍"].
-        let mut frame = vec![FRAME_VALUE];
-        frame.extend_from_slice(&3u64.to_le_bytes());
-        frame.extend_from_slice(b"n:1");
-        frame.push(FRAME_VALUE);
-        frame.extend_from_slice(&(2 + "héllo 🌍".len() as u64).to_le_bytes());
-        frame.extend_from_slice("s:héllo 🌍".as_bytes());
-        let mut second = vec![FRAME_VALUE];
-        second.extend_from_slice(&3u64.to_le_bytes());
+        // The rows framed by hand: [1, 3, "n:1", 1, 13, "s:héllo 🌍"] and [1, 3, "n:2", 0].
+        let mut first = vec![FRAME_VALUE, 3];
+        first.extend_from_slice(b"n:1");
+        first.extend_from_slice(&[FRAME_VALUE, 2 + "héllo 🌍".len() as u8]);
+        first.extend_from_slice("s:héllo 🌍".as_bytes());
+        let mut second = vec![FRAME_VALUE, 3];
         second.extend_from_slice(b"n:2");
         second.push(FRAME_NULL);
-        assert_eq!(c.0, row_hash(&frame).wrapping_add(row_hash(&second)));
+        assert_eq!(c.0, row_hash(&first).wrapping_add(row_hash(&second)));
+        let mut leb = Vec::new();
+        for v in [0, 127, 128, 300, u64::MAX] {
+            push_leb128(v, &mut leb);
+        }
+        assert_eq!(
+            leb,
+            [0, 127, 0x80, 1, 0xac, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1]
+        );
     }
 
     /// The 64-bit scheme this checksum replaced: per value a keyless bijective mix, per row a

@@ -238,8 +238,12 @@ fn display_writer(array: &ArrayRef) -> ValueWriter<'_> {
 }
 
 fn write_integer(v: i128, out: &mut Vec<u8>) {
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "n:{v}");
+    out.extend_from_slice(b"n:");
+    if v < 0 {
+        out.push(b'-');
+    }
+    let mut digits = [0u8; 40];
+    out.extend_from_slice(u128_digits(v.unsigned_abs(), &mut digits));
 }
 
 fn write_decimal_i128(unscaled: i128, scale: i64, out: &mut Vec<u8>) {
@@ -249,16 +253,46 @@ fn write_decimal_i128(unscaled: i128, scale: i64, out: &mut Vec<u8>) {
     write_decimal_digits(unscaled < 0, digits, -scale, out);
 }
 
-/// The decimal digits of `v`, written at the end of `buffer`.
-fn u128_digits(mut v: u128, buffer: &mut [u8; 40]) -> &[u8] {
+/// The decimal digits of `v`, written at the end of `buffer`. Works in 64-bit pieces: a
+/// 128-bit division per digit costs more than the rest of a row's checksum.
+fn u128_digits(v: u128, buffer: &mut [u8; 40]) -> &[u8] {
+    const TEN_19: u128 = 10_000_000_000_000_000_000;
     let mut at = buffer.len();
+    let mut high = v;
     loop {
-        at -= 1;
-        buffer[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buffer[at..];
+        let (rest, mut piece) = if high >= TEN_19 {
+            (high / TEN_19, (high % TEN_19) as u64)
+        } else {
+            (0, high as u64)
+        };
+        if rest == 0 {
+            loop {
+                at -= 1;
+                buffer[at] = b'0' + (piece % 10) as u8;
+                piece /= 10;
+                if piece == 0 {
+                    return &buffer[at..];
+                }
+            }
         }
+        // A full piece of 19 digits, leading zeros included.
+        for _ in 0..19 {
+            at -= 1;
+            buffer[at] = b'0' + (piece % 10) as u8;
+            piece /= 10;
+        }
+        high = rest;
+    }
+}
+
+/// `v` in exactly `width` digits (the value is known to fit).
+fn push_padded(v: u32, width: usize, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + width, b'0');
+    let mut v = v;
+    for at in (start..start + width).rev() {
+        out[at] = b'0' + (v % 10) as u8;
+        v /= 10;
     }
 }
 
@@ -397,11 +431,68 @@ fn write_float(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(b"0e0");
     } else if v.is_nan() {
         out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
     } else {
-        // Rust prints the shortest digits that read back as the same f64; writing into a Vec
-        // cannot fail.
-        let _ = write!(out, "{v:e}");
+        // Ryū gives the shortest digits that read back as the same f64 (`1e300`, `1.5`,
+        // `123456.0`, `1.2e-7`); they are rewritten as `d[.ddd]e<exponent>`.
+        let mut buffer = ryu::Buffer::new();
+        write_exponent_form(buffer.format_finite(v).as_bytes(), out);
     }
+}
+
+/// `[-]digits[.digits][e[-]digits]` (a non-zero number) as `[-]d[.ddd]e<exponent>`.
+fn write_exponent_form(text: &[u8], out: &mut Vec<u8>) {
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(at) => (
+            &text[..at],
+            std::str::from_utf8(&text[at + 1..])
+                .ok()
+                .and_then(|e| e.parse::<i64>().ok())
+                .unwrap_or(0),
+        ),
+        None => (text, 0),
+    };
+    let (whole, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(at) => (&mantissa[..at], &mantissa[at + 1..]),
+        None => (mantissa, &mantissa[mantissa.len()..]),
+    };
+    let mut digits = [0u8; 40];
+    let mut count = 0;
+    for &d in whole.iter().chain(fraction) {
+        if count < digits.len() {
+            digits[count] = d;
+            count += 1;
+        }
+    }
+    let digits = &digits[..count];
+    let leading = digits.iter().take_while(|&&d| d == b'0').count();
+    let significant = &digits[leading..];
+    let trailing = significant.iter().rev().take_while(|&&d| d == b'0').count();
+    let significant = &significant[..significant.len() - trailing];
+    if significant.is_empty() {
+        out.extend_from_slice(b"0e0");
+        return;
+    }
+    let point = whole.len() as i64 - leading as i64 - 1 + exponent;
+    if negative {
+        out.push(b'-');
+    }
+    out.push(significant[0]);
+    if significant.len() > 1 {
+        out.push(b'.');
+        out.extend_from_slice(&significant[1..]);
+    }
+    out.push(b'e');
+    if point < 0 {
+        out.push(b'-');
+    }
+    let mut buffer = [0u8; 40];
+    out.extend_from_slice(u128_digits(u128::from(point.unsigned_abs()), &mut buffer));
 }
 
 /// `(year, month, day)` of a day count since 1970-01-01, proleptic Gregorian (the civil-date
@@ -426,33 +517,38 @@ pub(super) fn civil_date(days: i64) -> (i64, u32, u32) {
 
 fn write_date(days: i64, out: &mut Vec<u8>) {
     let (year, month, day) = civil_date(days);
-    // Writing into a Vec cannot fail.
-    let _ = if (0..=9999).contains(&year) {
-        write!(out, "{year:04}-{month:02}-{day:02}")
+    if (0..=9999).contains(&year) {
+        push_padded(year as u32, 4, out);
     } else {
-        write!(out, "{year:+05}-{month:02}-{day:02}")
-    };
+        // Outside ISO's four digits: a sign and at least four digits. Writing into a Vec
+        // cannot fail.
+        let _ = write!(out, "{year:+05}");
+    }
+    out.push(b'-');
+    push_padded(month, 2, out);
+    out.push(b'-');
+    push_padded(day, 2, out);
 }
 
 /// `HH:MM:SS[.fraction]` of nanoseconds since midnight.
 fn write_clock(nanos_of_day: i64, out: &mut Vec<u8>) {
-    let seconds = nanos_of_day / NANOS_PER_SECOND;
-    let fraction = nanos_of_day % NANOS_PER_SECOND;
-    // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        seconds / 3_600,
-        seconds / 60 % 60,
-        seconds % 60
-    );
+    let seconds = (nanos_of_day / NANOS_PER_SECOND) as u32;
+    let fraction = (nanos_of_day % NANOS_PER_SECOND) as u32;
+    push_padded(seconds / 3_600, 2, out);
+    out.push(b':');
+    push_padded(seconds / 60 % 60, 2, out);
+    out.push(b':');
+    push_padded(seconds % 60, 2, out);
     if fraction != 0 {
-        let mut digits = format!("{fraction:09}");
-        while digits.ends_with('0') {
-            digits.pop();
-        }
         out.push(b'.');
-        out.extend_from_slice(digits.as_bytes());
+        let start = out.len();
+        push_padded(fraction, 9, out);
+        let zeros = out[start..]
+            .iter()
+            .rev()
+            .take_while(|&&d| d == b'0')
+            .count();
+        out.truncate(out.len() - zeros);
     }
 }
 
@@ -648,6 +744,19 @@ mod tests {
                 (year, month, day),
                 (i64::from(expected.year()), expected.month(), expected.day())
             );
+        }
+
+        #[test]
+        fn floats_print_as_rusts_shortest_exponent_form(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            let expected = if v == 0.0 {
+                "f:0e0".to_owned()
+            } else if v.is_nan() {
+                "f:NaN".to_owned()
+            } else {
+                format!("f:{v:e}")
+            };
+            prop_assert_eq!(text(|out| write_float(v, out)), expected);
         }
 
         #[test]
