@@ -6,9 +6,9 @@ use std::ffi::c_char;
 use std::sync::{Mutex, OnceLock};
 
 use adbc_core::error::{Error as AdbcError, Status};
-use adbc_core::options::{AdbcVersion, OptionDatabase, OptionValue};
-use adbc_core::{Connection as _, Database as _, Driver as _, Statement as _};
-use adbc_driver_manager::{ManagedConnection, ManagedDatabase, ManagedDriver};
+use adbc_core::options::{AdbcVersion, OptionDatabase, OptionStatement, OptionValue};
+use adbc_core::{Connection as _, Database as _, Driver as _, Optionable as _, Statement as _};
+use adbc_driver_manager::{ManagedConnection, ManagedDatabase, ManagedDriver, ManagedStatement};
 use arrow::array::{make_array, RecordBatch, RecordBatchReader};
 use arrow::error::ArrowError;
 
@@ -97,6 +97,60 @@ impl AdbcConnection {
         }
         let reader = statement.execute()?;
         read_aligned(reader)
+    }
+}
+
+/// Statement options of a streamed query: result batches the driver may hold ready and
+/// result chunks it may download at once (its defaults, 200 and 10, let a large result fill
+/// memory faster than a slow consumer drains it).
+const RESULT_QUEUE_SIZE: &str = "adbc.rpc.result_queue_size";
+const PREFETCH_CONCURRENCY: &str = "adbc.snowflake.rpc.prefetch_concurrency";
+const STREAM_QUEUED_BATCHES: &str = "4";
+const STREAM_PREFETCHED_CHUNKS: &str = "2";
+
+impl AdbcConnection {
+    /// Runs a query whose result is read batch by batch as the driver delivers it.
+    pub(crate) fn execute_query_stream(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<QueryStream, AdbcFailure> {
+        let mut statement = self.connection.new_statement()?;
+        statement.set_sql_query(sql)?;
+        for (key, value) in [
+            (RESULT_QUEUE_SIZE, STREAM_QUEUED_BATCHES),
+            (PREFETCH_CONCURRENCY, STREAM_PREFETCHED_CHUNKS),
+        ] {
+            statement.set_option(OptionStatement::from(key), OptionValue::from(value))?;
+        }
+        if !params.is_empty() {
+            statement.bind(params_batch(params)?)?;
+        }
+        let reader = Box::new(statement.execute()?);
+        Ok(QueryStream {
+            reader,
+            _statement: statement,
+        })
+    }
+}
+
+/// A query result being read: aligned batches, one at a time.
+pub(crate) struct QueryStream {
+    // Field order is drop order: the reader goes before its statement.
+    reader: Box<dyn RecordBatchReader + Send>,
+    _statement: ManagedStatement,
+}
+
+impl Iterator for QueryStream {
+    type Item = Result<RecordBatch, AdbcFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.reader.next()?;
+        Some(
+            batch
+                .and_then(realign)
+                .map_err(|error| AdbcFailure::Decode(error.to_string())),
+        )
     }
 }
 
