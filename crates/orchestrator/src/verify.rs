@@ -1,12 +1,15 @@
 //! `orchestrator verify`: proves a completed workflow's copy. Per table, the target is read
-//! back from Snowflake as Arrow and checksummed with the same normaliser the workers used while
-//! extracting; the sum of the partitions' extract checksums must equal it, and the target's row
-//! count must equal the rows extracted. A target with a row lost, duplicated or altered fails.
+//! back from Snowflake as Arrow, batch by batch, and checksummed with the same normaliser the
+//! workers used while extracting (see `migration_core::source::content_checksum`); the sum of
+//! the partitions' extract checksums must equal it, and the target's row count must equal the
+//! rows extracted. A target with a row lost, duplicated or altered fails.
 
 use std::collections::BTreeMap;
 
 use migration_core::snowflake::{Session, SqlValue};
-use migration_core::validation::content::{sum_checksums, target_checksum, TableVerification};
+use migration_core::validation::content::{
+    sum_checksums, target_checksum, ReadBackColumn, TableVerification,
+};
 use migration_core::workflow::AnalyzeResult;
 
 use crate::context::{cell, json_cell, parse_int, query, Row};
@@ -119,20 +122,30 @@ fn verify_table(session: &mut Session, table: TableRows) -> Result<TableVerdict,
         Ok(sum) => sum,
         Err(error) => return Ok(not_verifiable(error.to_string())),
     };
-    let columns: Vec<String> = plan
+    let columns: Vec<ReadBackColumn> = plan
         .columns
         .iter()
-        .map(|column| column_sql_name(&column.target_name))
+        .map(|column| ReadBackColumn {
+            sql_name: column_sql_name(&column.target_name),
+            snowflake_type: column.snowflake_type.clone(),
+        })
         .collect();
-    let (rows_in_target, target_sum) = target_checksum(session, target, &columns)
+    let read_back = target_checksum(session, target, &columns)
         .map_err(TaskError::snowflake("read the target table back"))?;
+    tracing::debug!(
+        table = %target,
+        rows = read_back.rows,
+        batches = read_back.batches,
+        largest_batch_rows = read_back.largest_batch_rows,
+        "target read back"
+    );
     Ok(TableVerdict::Compared(TableVerification {
         source: table.source,
         target: target.clone(),
         rows_extracted: u64::try_from(rows_extracted).unwrap_or_default(),
-        rows_in_target,
+        rows_in_target: read_back.rows,
         extracted_checksum,
-        target_checksum: target_sum,
+        target_checksum: read_back.checksum,
     }))
 }
 
@@ -176,7 +189,7 @@ mod tests {
 
     use super::*;
 
-    fn compared(rows_in_target: u64, target: u64) -> TableVerdict {
+    fn compared(rows_in_target: u64, target: u128) -> TableVerdict {
         TableVerdict::Compared(TableVerification {
             source: "main.main.orders".into(),
             target: "DEMO.PUBLIC.ORDERS".into(),
@@ -206,7 +219,7 @@ mod tests {
         ];
         insta::assert_snapshot!(render(&verdicts), @r"
         main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 10 rows in target, checksum matches
-        main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 11 rows in target, CHECKSUM DIFFERS (extracted 0000000000000005, target 0000000000000006)  ROW COUNTS DIFFER
+        main.main.orders -> DEMO.PUBLIC.ORDERS: 10 rows extracted, 11 rows in target, CHECKSUM DIFFERS (extracted 00000000000000000000000000000005, target 00000000000000000000000000000006)  ROW COUNTS DIFFER
         main.main.gone: NOT VERIFIED: the table was never analyzed; `orchestrator status` shows why
         1 of 3 table(s) verified
         ");

@@ -233,7 +233,7 @@ fn postgresql_round_trip(source_toml: &str) {
             result.files.iter().map(|f| f.rows).sum::<u64>(),
             result.rows
         );
-        assert_eq!(result.checksum.len(), 16, "{result:?}");
+        assert_eq!(result.checksum.len(), 32, "{result:?}");
     }
 
     let table = load(&mut env.session, &env.database.name, &plan, &results);

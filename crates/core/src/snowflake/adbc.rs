@@ -6,9 +6,9 @@ use std::ffi::c_char;
 use std::sync::{Mutex, OnceLock};
 
 use adbc_core::error::{Error as AdbcError, Status};
-use adbc_core::options::{AdbcVersion, OptionDatabase, OptionValue};
-use adbc_core::{Connection as _, Database as _, Driver as _, Statement as _};
-use adbc_driver_manager::{ManagedConnection, ManagedDatabase, ManagedDriver};
+use adbc_core::options::{AdbcVersion, OptionDatabase, OptionStatement, OptionValue};
+use adbc_core::{Connection as _, Database as _, Driver as _, Optionable as _, Statement as _};
+use adbc_driver_manager::{ManagedConnection, ManagedDatabase, ManagedDriver, ManagedStatement};
 use arrow::array::{make_array, RecordBatch, RecordBatchReader};
 use arrow::error::ArrowError;
 
@@ -100,6 +100,60 @@ impl AdbcConnection {
     }
 }
 
+/// Statement options of a streamed query: result batches the driver may hold ready and
+/// result chunks it may download at once (its defaults, 200 and 10, let a large result fill
+/// memory faster than a slow consumer drains it).
+const RESULT_QUEUE_SIZE: &str = "adbc.rpc.result_queue_size";
+const PREFETCH_CONCURRENCY: &str = "adbc.snowflake.rpc.prefetch_concurrency";
+const STREAM_QUEUED_BATCHES: &str = "4";
+const STREAM_PREFETCHED_CHUNKS: &str = "2";
+
+impl AdbcConnection {
+    /// Runs a query whose result is read batch by batch as the driver delivers it.
+    pub(crate) fn execute_query_stream(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+    ) -> Result<QueryStream, AdbcFailure> {
+        let mut statement = self.connection.new_statement()?;
+        statement.set_sql_query(sql)?;
+        for (key, value) in [
+            (RESULT_QUEUE_SIZE, STREAM_QUEUED_BATCHES),
+            (PREFETCH_CONCURRENCY, STREAM_PREFETCHED_CHUNKS),
+        ] {
+            statement.set_option(OptionStatement::from(key), OptionValue::from(value))?;
+        }
+        if !params.is_empty() {
+            statement.bind(params_batch(params)?)?;
+        }
+        let reader = Box::new(statement.execute()?);
+        Ok(QueryStream {
+            reader,
+            _statement: statement,
+        })
+    }
+}
+
+/// A query result being read: aligned batches, one at a time.
+pub(crate) struct QueryStream {
+    // Field order is drop order: the reader goes before its statement.
+    reader: Box<dyn RecordBatchReader + Send>,
+    _statement: ManagedStatement,
+}
+
+impl Iterator for QueryStream {
+    type Item = Result<RecordBatch, AdbcFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.reader.next()?;
+        Some(
+            batch
+                .and_then(realign)
+                .map_err(|error| AdbcFailure::Decode(error.to_string())),
+        )
+    }
+}
+
 /// Reads every batch, copying under-aligned buffers into aligned ones. The Go driver hands
 /// over decimal128 values straight from 8-byte-aligned IPC bodies while arrow-rs wants 16; an
 /// aligned copy is cheap next to a panic in the middle of a load.
@@ -176,6 +230,7 @@ const JWT_KEY_VALUE: &str = "adbc.snowflake.sql.client_option.jwt_private_key_pk
 const JWT_KEY_PASSWORD: &str = "adbc.snowflake.sql.client_option.jwt_private_key_pkcs8_password";
 const LOGIN_TIMEOUT: &str = "adbc.snowflake.sql.client_option.login_timeout";
 const APP_NAME: &str = "adbc.snowflake.sql.client_option.app_name";
+const MAX_TIMESTAMP_PRECISION: &str = "adbc.snowflake.sql.client_option.max_timestamp_precision";
 
 /// The driver's database options for these parameters.
 fn database_options(
@@ -200,6 +255,9 @@ fn database_options(
             format!("{}ms", params.login_timeout.as_millis()),
         ),
         other(APP_NAME, "snowflake-data-migration".to_owned()),
+        // The driver's default reads timestamps as nanoseconds, which wrap silently outside
+        // 1677-2262; Snowflake holds years 1 to 9999, and the project carries microseconds.
+        other(MAX_TIMESTAMP_PRECISION, "microseconds".to_owned()),
     ];
     let optional = [
         (HOST, params.host.clone()),

@@ -77,6 +77,24 @@ impl Session {
         self.run(sql, |connection| connection.execute_query(sql, params))
     }
 
+    /// Runs a query and hands its result to `on_batch` one batch at a time, as the driver
+    /// delivers it, so that memory holds a few batches however large the result is. A
+    /// session that expired is replaced before the query runs, never while it is read.
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[SqlValue],
+        mut on_batch: impl FnMut(RecordBatch),
+    ) -> Result<(), SnowflakeError> {
+        let stream = self.run(sql, |connection| {
+            connection.execute_query_stream(sql, params)
+        })?;
+        for batch in stream {
+            on_batch(batch.map_err(|failure| statement_error(sql, failure))?);
+        }
+        Ok(())
+    }
+
     /// Runs a query and renders every value as text (`None` for NULL): convenient for small
     /// metadata results.
     pub fn query_rows(

@@ -1,65 +1,82 @@
-//! An order-independent content checksum over Arrow values.
+//! An order-independent content checksum over Arrow values, and the one normaliser behind it.
 //!
-//! The extraction reports it so the orchestrator can later tell whether two extractions (or an
-//! extraction and a read-back) carried the same rows, whatever their order or file split.
+//! The worker computes it over the batches it extracts (before Parquet); `orchestrator verify`
+//! computes it over the target table read back from Snowflake. Both call this module, so a
+//! table copied right checksums alike on both sides, whatever the row order, the partitioning,
+//! the file split, the Arrow widths or the engines' formatting.
 //!
-//! Definition (stable; change it only together with a version bump of the stored results):
-//! - every value is hashed to 64 bits from a canonical encoding of its *logical* value:
-//!   NULL is one constant; integers of any width, and decimals whose value is integral, hash as
-//!   the same signed 64-bit integer; other decimals hash as (unscaled i128, scale) after
-//!   trailing fractional zeros are stripped (1.50 = 1.5); floats hash as f64 bits with -0.0
-//!   folded into 0.0 and every NaN into one NaN; booleans, dates (days since 1970-01-01),
-//!   times and timestamps (nanoseconds; with and without zone tagged apart), UTF-8 text and
-//!   binary each carry their own tag so `'1'`, `1` and `true` differ;
-//! - text that stands for a fixed-point number is the exception: a source type the extraction
-//!   carries as its exact decimal text (SQLite `DECIMAL(p,s)`, PostgreSQL bare `numeric`) and
-//!   Snowflake loads into `NUMBER`. Its field carries the metadata [`CHECKSUM_AS_KEY`] =
-//!   [`CHECKSUM_AS_DECIMAL`] ([`extraction_field`] sets it from the target type), and each value
-//!   hashes as the decimal it spells (`12.3`, `12.30`, `1.23e1` and the `NUMBER` 12.30 agree;
-//!   a value Snowflake would round does not); text that is no plain decimal hashes as text;
-//! - a row hash folds its value hashes in column order, `h = fmix64(rotl(h, 23) ^ v)`;
-//! - the checksum is the wrapping sum of `fmix64(row hash)` over all rows.
+//! # Definition (stable; change it only together with the stored checksums' format)
 //!
-//! A wrapping sum is commutative and associative, so partitions and files can be checksummed
-//! apart and added; it is a 64-bit checksum for detecting change, not a cryptographic digest.
+//! 1. **Value → canonical text.** Every non-NULL value becomes a tagged text that depends only
+//!    on its logical value ([`canonical`] has the table): integers and decimals of any width
+//!    and scale as one exact decimal (`n:12.3`), floats as their shortest round-trip digits
+//!    (`f:1e300`), timestamps with a zone as the UTC instant (`z:…Z`), JSON as canonical JSON
+//!    (`j:…`, keys sorted, numbers exact), binary as hex, and so on. Two kinds of *text* are
+//!    read as what the target will hold, because the extraction carries them as text while
+//!    Snowflake stores a typed value: a field whose metadata [`CHECKSUM_AS_KEY`] is
+//!    [`CHECKSUM_AS_DECIMAL`] (SQLite `DECIMAL(p,s)`, PostgreSQL bare `numeric` into `NUMBER`)
+//!    or [`CHECKSUM_AS_JSON`] (`json`/`jsonb`/`SUPER` into `VARIANT`/`OBJECT`/`ARRAY`).
+//!    [`extraction_field`] sets that mark from the target type; verify marks the read-back
+//!    the same way from the same plan.
+//! 2. **Row → 128-bit hash.** The row's values in column order are framed (NULL: one byte 0;
+//!    a value: byte 1, the length of its canonical text in bytes as an unsigned LEB128
+//!    varint, the text) and hashed with SHA-256; the first 16 bytes, little-endian, are the
+//!    row hash.
+//! 3. **Table → sum.** The checksum is the sum of the row hashes modulo 2^128, shown as 32
+//!    hexadecimal digits.
+//!
+//! # Why a sum, and why two errors cannot cancel out
+//!
+//! A sum is commutative and associative, so batches, files and partitions are checksummed
+//! apart, in parallel, and added in any order: the checksum of a table is the sum of its
+//! partitions'. It is a hash of the *multiset* of rows (the additive multiset hash of Clarke,
+//! Devadas, van Dijk, Gassend and Suh, 2003): a duplicated row counts twice, a lost row not at
+//! all.
+//!
+//! When a copy differs from its source, the two sums differ by `Σ c_r · H(r)` over the distinct
+//! canonical rows `r` whose number of copies changed by `c_r ≠ 0`. SHA-256 output behaves like
+//! independent uniform values for distinct inputs, and the framing makes distinct rows distinct
+//! inputs, so that difference is zero with probability at most 2^-(128-v) when 2^v divides every
+//! `c_r`: 2^-128 for any change of single rows, and still below 2^-88 unless one row is
+//! duplicated more than 2^40 times. In particular two rows changed by opposite amounts cancel
+//! only by that chance. The checksum this replaced summed 64-bit values of a keyless, invertible
+//! mixing of each value, and hashed a decimal differently depending on whether its unscaled
+//! integer fit 64 bits: such changes could be *constructed*
+//! (`two_rows_changed_by_opposite_deltas_do_not_cancel_out`), and `NUMBER(38,9)` `10000000000`
+//! differed from the same value read as text.
+//!
+//! This protects a copy against faults (lost, duplicated, truncated or altered rows, wrong
+//! conversions), not against someone forging data on purpose who can pick millions of rows:
+//! additive hashes over 128 bits yield to generalised-birthday searches. Use a keyed digest
+//! for that.
+
+mod canonical;
+mod json;
 
 use std::fmt;
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Decimal128Type, Field, Float32Type, Float64Type, Int16Type,
-    Int32Type, Int64Type, Int8Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
-    Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
-};
-use arrow::record_batch::RecordBatch;
-use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::{DataType, Field};
 use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
 
-const ROW_SEED: u64 = 0x243F_6A88_85A3_08D3;
-const NULL_HASH: u64 = 0x9E37_79B9_7F4A_7C15;
-const TAG_INT: u64 = 0x1000_0000_0000_0001;
-const TAG_FLOAT: u64 = 0x2000_0000_0000_0002;
-const TAG_BOOL: u64 = 0x3000_0000_0000_0003;
-const TAG_DECIMAL: u64 = 0x4000_0000_0000_0004;
-const TAG_TEXT: u64 = 0x5000_0000_0000_0005;
-const TAG_BINARY: u64 = 0x6000_0000_0000_0006;
-const TAG_DATE: u64 = 0x7000_0000_0000_0007;
-const TAG_TIME: u64 = 0x8000_0000_0000_0008;
-const TAG_TIMESTAMP_NTZ: u64 = 0x9000_0000_0000_0009;
-const TAG_TIMESTAMP_TZ: u64 = 0xA000_0000_0000_000A;
-const TAG_OTHER: u64 = 0xB000_0000_0000_000B;
-const MUL: u64 = 0x9FB2_1C65_1E98_DF25;
-
-/// Field metadata key that tells the checksum how to read a column's values.
+/// Field metadata key that tells the checksum how to read a text column's values.
 pub const CHECKSUM_AS_KEY: &str = "migration.checksum_as";
 /// [`CHECKSUM_AS_KEY`] value: the UTF-8 values are decimal numbers in text form.
 pub const CHECKSUM_AS_DECIMAL: &str = "decimal";
+/// [`CHECKSUM_AS_KEY`] value: the UTF-8 values are JSON documents.
+pub const CHECKSUM_AS_JSON: &str = "json";
 
-/// The Arrow field an extraction reads a column as: `data_type` as the dialect decided, marked
-/// with [`CHECKSUM_AS_DECIMAL`] when the values arrive as text but the target column
-/// (`snowflake_type`, after `columnTypeMappings`) is a fixed-point number, so the extract
-/// checksum hashes what the target will hold.
+/// Frame byte of a NULL.
+const FRAME_NULL: u8 = 0;
+/// Frame byte before a value's length and canonical text.
+const FRAME_VALUE: u8 = 1;
+
+/// The Arrow field a column is checksummed as: `data_type` as the reader produces it, marked
+/// with [`CHECKSUM_AS_DECIMAL`] or [`CHECKSUM_AS_JSON`] when the values are text but the
+/// Snowflake column (`snowflake_type`, after `columnTypeMappings`) is a fixed-point number or
+/// a semi-structured type, so that the checksum hashes what the target holds. The extraction
+/// reads with it; verify marks the read-back with it from the same plan.
 pub fn extraction_field(
     name: &str,
     data_type: DataType,
@@ -67,50 +84,51 @@ pub fn extraction_field(
     snowflake_type: &str,
 ) -> Field {
     let field = Field::new(name, data_type, nullable);
-    let text = matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8);
-    if text && is_fixed_point(snowflake_type) {
-        let metadata = [(CHECKSUM_AS_KEY.to_owned(), CHECKSUM_AS_DECIMAL.to_owned())];
-        return field.with_metadata(std::collections::HashMap::from(metadata));
+    let text = matches!(
+        field.data_type(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    let reading = match target_type_name(snowflake_type).as_str() {
+        _ if !text => None,
+        "NUMBER" | "DECIMAL" | "NUMERIC" | "INT" | "INTEGER" | "BIGINT" | "SMALLINT"
+        | "TINYINT" | "BYTEINT" => Some(CHECKSUM_AS_DECIMAL),
+        "VARIANT" | "OBJECT" | "ARRAY" => Some(CHECKSUM_AS_JSON),
+        _ => None,
+    };
+    match reading {
+        Some(reading) => {
+            let metadata = [(CHECKSUM_AS_KEY.to_owned(), reading.to_owned())];
+            field.with_metadata(std::collections::HashMap::from(metadata))
+        }
+        None => field,
     }
-    field
 }
 
-/// Whether a Snowflake type is a fixed-point number (`NUMBER(38,2)`, `DECIMAL`, `INT`, ...).
-fn is_fixed_point(snowflake_type: &str) -> bool {
+/// `NUMBER(38,2)` → `NUMBER`, ` decimal ` → `DECIMAL`.
+fn target_type_name(snowflake_type: &str) -> String {
     let upper = snowflake_type.trim().to_ascii_uppercase();
-    let name = upper.split('(').next().unwrap_or_default().trim();
-    matches!(
-        name,
-        "NUMBER"
-            | "DECIMAL"
-            | "NUMERIC"
-            | "INT"
-            | "INTEGER"
-            | "BIGINT"
-            | "SMALLINT"
-            | "TINYINT"
-            | "BYTEINT"
-    )
+    upper
+        .split('(')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
-/// The wrapping sum of row hashes; add batches in any order.
+/// The sum of row hashes modulo 2^128; add batches in any order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct ContentChecksum(pub u64);
+pub struct ContentChecksum(pub u128);
 
 impl ContentChecksum {
     /// Adds every row of `batch`.
     pub fn add_batch(&mut self, batch: &RecordBatch) {
-        let mut rows = vec![ROW_SEED; batch.num_rows()];
-        let schema = batch.schema();
-        for (field, column) in schema.fields().iter().zip(batch.columns()) {
-            if is_decimal_text(field) {
-                fold_decimal_text(&mut rows, column);
-            } else {
-                fold_column(&mut rows, column);
-            }
-        }
-        for row in rows {
-            self.0 = self.0.wrapping_add(fmix64(row));
+        let columns = RowEncoder::new(batch);
+        let mut frame = Vec::with_capacity(256);
+        let mut value = Vec::with_capacity(64);
+        for row in 0..batch.num_rows() {
+            frame.clear();
+            columns.frame_row(row, &mut frame, &mut value);
+            self.0 = self.0.wrapping_add(row_hash(&frame));
         }
     }
 
@@ -118,306 +136,113 @@ impl ContentChecksum {
     pub fn combine(self, other: ContentChecksum) -> ContentChecksum {
         ContentChecksum(self.0.wrapping_add(other.0))
     }
+
+    /// Parses the 32 hexadecimal digits [`Display`](fmt::Display) writes.
+    pub fn from_hex(text: &str) -> Option<ContentChecksum> {
+        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        u128::from_str_radix(text, 16).ok().map(ContentChecksum)
+    }
 }
 
 impl fmt::Display for ContentChecksum {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        write!(f, "{:032x}", self.0)
     }
 }
 
-/// Serialized as 16 lowercase hex digits (JSON numbers cannot hold every u64 exactly).
+/// Serialized as 32 lowercase hex digits (JSON numbers cannot hold a u128 exactly).
 impl Serialize for ContentChecksum {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-/// MurmurHash3's 64-bit finalizer.
-fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-    k ^ (k >> 33)
+/// The canonical text of every value of `batch`, row by row (`None` for NULL): what the
+/// checksum hashes, for tests that check the normaliser against another reader and for
+/// reports that show where two sides differ.
+pub fn canonical_rows(batch: &RecordBatch) -> Vec<Vec<Option<String>>> {
+    let columns = RowEncoder::new(batch);
+    let mut value = Vec::new();
+    (0..batch.num_rows())
+        .map(|row| {
+            (0..columns.writers.len())
+                .map(|column| {
+                    value.clear();
+                    columns
+                        .write_value(column, row, &mut value)
+                        .then(|| String::from_utf8_lossy(&value).into_owned())
+                })
+                .collect()
+        })
+        .collect()
 }
 
-fn hash_int(v: i64) -> u64 {
-    fmix64(v as u64 ^ TAG_INT)
+/// The first 16 bytes of SHA-256, little-endian.
+fn row_hash(frame: &[u8]) -> u128 {
+    let digest = Sha256::digest(frame);
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(first)
 }
 
-fn hash_float(v: f64) -> u64 {
-    let canonical = if v == 0.0 {
-        0.0
-    } else if v.is_nan() {
-        f64::NAN
-    } else {
-        v
-    };
-    fmix64(canonical.to_bits() ^ TAG_FLOAT)
+/// One batch's columns, ready to write rows.
+struct RowEncoder<'a> {
+    writers: Vec<canonical::ValueWriter<'a>>,
+    nulls: Vec<Option<arrow::buffer::NullBuffer>>,
 }
 
-fn hash_wide(v: i128, tag: u64) -> u64 {
-    fmix64(fmix64(v as u64 ^ tag) ^ ((v >> 64) as u64))
-}
-
-fn hash_decimal(v: i128, scale: i8) -> u64 {
-    // Most decimals fit in 64 bits, where division is much cheaper.
-    if let Ok(small) = i64::try_from(v) {
-        let (mut v, mut scale) = (small, scale);
-        while scale > 0 && v % 10 == 0 {
-            v /= 10;
-            scale -= 1;
-        }
-        while scale < 0 {
-            let Some(up) = v.checked_mul(10) else { break };
-            v = up;
-            scale += 1;
-        }
-        if scale == 0 || v == 0 {
-            return hash_int(v);
-        }
-        return fmix64(hash_wide(v.into(), TAG_DECIMAL) ^ (scale as u8 as u64));
-    }
-    let (mut v, mut scale) = (v, scale);
-    while scale > 0 && v % 10 == 0 {
-        v /= 10;
-        scale -= 1;
-    }
-    while scale < 0 {
-        let Some(up) = v.checked_mul(10) else { break };
-        v = up;
-        scale += 1;
-    }
-    fmix64(hash_wide(v, TAG_DECIMAL) ^ (scale as u8 as u64))
-}
-
-/// Parses a plain decimal (`-12.30`, `.5`, `1.0e-05`) exactly into (unscaled, scale); `None`
-/// for anything else (`NaN`, `Inf`, blanks, more digits than an i128 holds).
-fn parse_decimal(text: &str) -> Option<(i128, i8)> {
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
-        None => (text, 0),
-    };
-    let (negative, digits) = match mantissa.as_bytes().first()? {
-        b'-' => (true, &mantissa[1..]),
-        b'+' => (false, &mantissa[1..]),
-        _ => (false, mantissa),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    let mut unscaled: i128 = 0;
-    for byte in whole.bytes().chain(fraction.bytes()) {
-        if !byte.is_ascii_digit() {
-            return None;
-        }
-        unscaled = unscaled
-            .checked_mul(10)?
-            .checked_add(i128::from(byte - b'0'))?;
-    }
-    let scale = i32::try_from(fraction.len()).ok()?.checked_sub(exponent)?;
-    let scale = i8::try_from(scale).ok()?;
-    Some((if negative { -unscaled } else { unscaled }, scale))
-}
-
-fn hash_decimal_text(text: &str) -> u64 {
-    match parse_decimal(text) {
-        Some((unscaled, scale)) => hash_decimal(unscaled, scale),
-        None => hash_bytes(text.as_bytes(), TAG_TEXT),
-    }
-}
-
-fn is_decimal_text(field: &Field) -> bool {
-    field.metadata().get(CHECKSUM_AS_KEY).map(String::as_str) == Some(CHECKSUM_AS_DECIMAL)
-        && matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
-}
-
-fn fold_decimal_text(rows: &mut [u64], array: &ArrayRef) {
-    match array.data_type() {
-        DataType::LargeUtf8 => {
-            let values = array.as_string::<i64>();
-            fold_values(rows, array.as_ref(), |i| hash_decimal_text(values.value(i)))
-        }
-        _ => {
-            let values = array.as_string::<i32>();
-            fold_values(rows, array.as_ref(), |i| hash_decimal_text(values.value(i)))
+impl<'a> RowEncoder<'a> {
+    fn new(batch: &'a RecordBatch) -> RowEncoder<'a> {
+        let schema = batch.schema_ref();
+        RowEncoder {
+            writers: schema
+                .fields()
+                .iter()
+                .zip(batch.columns())
+                .map(|(field, column)| canonical::value_writer(field, column))
+                .collect(),
+            // Logical nulls, so that a `Null`-typed column counts as all NULL.
+            nulls: batch.columns().iter().map(|c| c.logical_nulls()).collect(),
         }
     }
-}
 
-fn hash_bytes(bytes: &[u8], tag: u64) -> u64 {
-    let mut h = tag ^ (bytes.len() as u64).wrapping_mul(MUL);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        h = (h ^ word).wrapping_mul(MUL).rotate_left(29);
+    /// Writes the canonical text of one value; false (and nothing written) for NULL.
+    fn write_value(&self, column: usize, row: usize, out: &mut Vec<u8>) -> bool {
+        if self.nulls[column].as_ref().is_some_and(|n| n.is_null(row)) {
+            return false;
+        }
+        (self.writers[column])(row, out);
+        true
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut tail = [0u8; 8];
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h ^ u64::from_le_bytes(tail))
-            .wrapping_mul(MUL)
-            .rotate_left(29);
-    }
-    fmix64(h)
-}
 
-fn fold_values(rows: &mut [u64], array: &dyn Array, value: impl Fn(usize) -> u64) {
-    for (i, row) in rows.iter_mut().enumerate() {
-        let v = if array.is_null(i) {
-            NULL_HASH
-        } else {
-            value(i)
-        };
-        *row = fmix64(row.rotate_left(23) ^ v);
-    }
-}
-
-macro_rules! fold_primitive {
-    ($rows:expr, $array:expr, $type:ty, $hash:expr) => {{
-        let values = $array.as_primitive::<$type>().values();
-        fold_values($rows, $array.as_ref(), |i| $hash(values[i]))
-    }};
-}
-
-fn fold_column(rows: &mut [u64], array: &ArrayRef) {
-    match array.data_type() {
-        DataType::Int8 => fold_primitive!(rows, array, Int8Type, |v: i8| hash_int(v.into())),
-        DataType::Int16 => fold_primitive!(rows, array, Int16Type, |v: i16| hash_int(v.into())),
-        DataType::Int32 => fold_primitive!(rows, array, Int32Type, |v: i32| hash_int(v.into())),
-        DataType::Int64 => fold_primitive!(rows, array, Int64Type, hash_int),
-        DataType::UInt8 => fold_primitive!(rows, array, UInt8Type, |v: u8| hash_int(v.into())),
-        DataType::UInt16 => fold_primitive!(rows, array, UInt16Type, |v: u16| hash_int(v.into())),
-        DataType::UInt32 => fold_primitive!(rows, array, UInt32Type, |v: u32| hash_int(v.into())),
-        DataType::UInt64 => {
-            fold_primitive!(rows, array, UInt64Type, |v: u64| match i64::try_from(v) {
-                Ok(small) => hash_int(small),
-                Err(_) => hash_decimal(v.into(), 0),
-            })
-        }
-        DataType::Float32 => {
-            fold_primitive!(rows, array, Float32Type, |v: f32| hash_float(v.into()))
-        }
-        DataType::Float64 => fold_primitive!(rows, array, Float64Type, hash_float),
-        DataType::Boolean => {
-            let values = array.as_boolean();
-            fold_values(rows, array.as_ref(), |i| {
-                fmix64(u64::from(values.value(i)) ^ TAG_BOOL)
-            })
-        }
-        DataType::Decimal128(_, scale) => {
-            let scale = *scale;
-            let values = array.as_primitive::<Decimal128Type>();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_decimal(values.value(i), scale)
-            })
-        }
-        DataType::Utf8 => {
-            let values = array.as_string::<i32>();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
-            })
-        }
-        DataType::LargeUtf8 => {
-            let values = array.as_string::<i64>();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_bytes(values.value(i).as_bytes(), TAG_TEXT)
-            })
-        }
-        DataType::Binary => {
-            let values = array.as_binary::<i32>();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_bytes(values.value(i), TAG_BINARY)
-            })
-        }
-        DataType::LargeBinary => {
-            let values = array.as_binary::<i64>();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_bytes(values.value(i), TAG_BINARY)
-            })
-        }
-        DataType::FixedSizeBinary(_) => {
-            let values = array.as_fixed_size_binary();
-            fold_values(rows, array.as_ref(), |i| {
-                hash_bytes(values.value(i), TAG_BINARY)
-            })
-        }
-        DataType::Date32 => fold_primitive!(rows, array, Date32Type, |v: i32| fmix64(
-            v as i64 as u64 ^ TAG_DATE
-        )),
-        DataType::Date64 => fold_primitive!(rows, array, Date64Type, |v: i64| fmix64(
-            v.div_euclid(86_400_000) as u64 ^ TAG_DATE
-        )),
-        DataType::Time32(TimeUnit::Second) => {
-            fold_primitive!(rows, array, Time32SecondType, |v: i32| hash_wide(
-                v as i128 * 1_000_000_000,
-                TAG_TIME
-            ))
-        }
-        DataType::Time32(_) => {
-            fold_primitive!(rows, array, Time32MillisecondType, |v: i32| hash_wide(
-                v as i128 * 1_000_000,
-                TAG_TIME
-            ))
-        }
-        DataType::Time64(TimeUnit::Microsecond) => {
-            fold_primitive!(rows, array, Time64MicrosecondType, |v: i64| hash_wide(
-                v as i128 * 1_000,
-                TAG_TIME
-            ))
-        }
-        DataType::Time64(_) => {
-            fold_primitive!(rows, array, Time64NanosecondType, |v: i64| hash_wide(
-                v as i128, TAG_TIME
-            ))
-        }
-        DataType::Timestamp(unit, zone) => {
-            let tag = if zone.is_some() {
-                TAG_TIMESTAMP_TZ
+    /// Appends the framed row: per value a NULL byte, or the value byte, the text's length
+    /// (unsigned LEB128) and the text. `value` is scratch space.
+    fn frame_row(&self, row: usize, frame: &mut Vec<u8>, value: &mut Vec<u8>) {
+        for column in 0..self.writers.len() {
+            value.clear();
+            if self.write_value(column, row, value) {
+                frame.push(FRAME_VALUE);
+                push_leb128(value.len() as u64, frame);
+                frame.extend_from_slice(value);
             } else {
-                TAG_TIMESTAMP_NTZ
-            };
-            match unit {
-                TimeUnit::Second => {
-                    fold_primitive!(rows, array, TimestampSecondType, |v: i64| hash_wide(
-                        v as i128 * 1_000_000_000,
-                        tag
-                    ))
-                }
-                TimeUnit::Millisecond => {
-                    fold_primitive!(rows, array, TimestampMillisecondType, |v: i64| hash_wide(
-                        v as i128 * 1_000_000,
-                        tag
-                    ))
-                }
-                TimeUnit::Microsecond => {
-                    fold_primitive!(rows, array, TimestampMicrosecondType, |v: i64| hash_wide(
-                        v as i128 * 1_000,
-                        tag
-                    ))
-                }
-                TimeUnit::Nanosecond => {
-                    fold_primitive!(rows, array, TimestampNanosecondType, |v: i64| hash_wide(
-                        v as i128, tag
-                    ))
-                }
+                frame.push(FRAME_NULL);
             }
         }
-        _ => fold_display(rows, array),
     }
 }
 
-/// Types the pipeline does not produce today: hash their display text, tagged apart.
-fn fold_display(rows: &mut [u64], array: &ArrayRef) {
-    let options = FormatOptions::default();
-    match ArrayFormatter::try_new(array.as_ref(), &options) {
-        Ok(formatter) => fold_values(rows, array.as_ref(), |i| {
-            hash_bytes(formatter.value(i).to_string().as_bytes(), TAG_OTHER)
-        }),
-        Err(_) => fold_values(rows, array.as_ref(), |_| TAG_OTHER),
+/// Unsigned LEB128: seven bits per byte, low bits first, the high bit set on all but the last.
+fn push_leb128(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(low);
+            return;
+        }
+        out.push(low | 0x80);
     }
 }
 
@@ -426,8 +251,10 @@ mod tests {
     use std::sync::Arc;
 
     use arrow::array::{
-        Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
-        TimestampMicrosecondArray,
+        ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
+        Float64Array, Int16Array, Int32Array, Int64Array, NullArray, StringArray,
+        Time64MicrosecondArray, TimestampMicrosecondArray, TimestampNanosecondArray,
+        TimestampSecondArray, UInt64Array,
     };
     use arrow::datatypes::{Field, Schema};
 
@@ -448,8 +275,33 @@ mod tests {
         c
     }
 
+    fn marked(snowflake_type: &str, values: Vec<Option<&str>>) -> RecordBatch {
+        let field = extraction_field("c0", DataType::Utf8, true, snowflake_type);
+        let schema = Arc::new(Schema::new(vec![field]));
+        RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))])
+            .expect("valid batch")
+    }
+
+    fn marked_checksum(snowflake_type: &str, values: Vec<Option<&str>>) -> ContentChecksum {
+        let mut c = ContentChecksum::default();
+        c.add_batch(&marked(snowflake_type, values));
+        c
+    }
+
+    fn decimals(values: Vec<Option<i128>>, precision: u8, scale: i8) -> ArrayRef {
+        Arc::new(
+            Decimal128Array::from(values)
+                .with_precision_and_scale(precision, scale)
+                .expect("decimal"),
+        )
+    }
+
+    fn texts(columns: Vec<ArrayRef>) -> Vec<Vec<Option<String>>> {
+        canonical_rows(&batch(columns))
+    }
+
     #[test]
-    fn row_order_does_not_matter_but_values_and_columns_do() {
+    fn row_order_and_batches_do_not_matter_but_values_and_columns_do() {
         let a = checksum(vec![
             Arc::new(Int64Array::from(vec![1, 2, 3])),
             Arc::new(StringArray::from(vec!["a", "b", "c"])),
@@ -459,6 +311,15 @@ mod tests {
             Arc::new(StringArray::from(vec!["c", "a", "b"])),
         ]);
         assert_eq!(a, b);
+        let first = checksum(vec![
+            Arc::new(Int64Array::from(vec![2])),
+            Arc::new(StringArray::from(vec!["b"])),
+        ]);
+        let rest = checksum(vec![
+            Arc::new(Int64Array::from(vec![3, 1])),
+            Arc::new(StringArray::from(vec!["c", "a"])),
+        ]);
+        assert_eq!(a, rest.combine(first));
         let swapped_pairs = checksum(vec![
             Arc::new(Int64Array::from(vec![1, 2, 3])),
             Arc::new(StringArray::from(vec!["b", "a", "c"])),
@@ -472,165 +333,241 @@ mod tests {
     }
 
     #[test]
-    fn logical_values_hash_alike_across_widths_and_scales() {
-        let ints = checksum(vec![Arc::new(Int32Array::from(vec![
-            Some(7),
-            None,
-            Some(-2),
-        ]))]);
-        let longs = checksum(vec![Arc::new(Int64Array::from(vec![
-            Some(7),
-            None,
-            Some(-2),
-        ]))]);
-        let decimals = checksum(vec![Arc::new(
-            Decimal128Array::from(vec![Some(7_000), None, Some(-2_000)])
-                .with_precision_and_scale(38, 3)
-                .expect("decimal"),
-        )]);
-        assert_eq!(ints, longs);
-        assert_eq!(ints, decimals);
-        let a = checksum(vec![Arc::new(
-            Decimal128Array::from(vec![150])
-                .with_precision_and_scale(10, 2)
-                .expect("decimal"),
-        )]);
-        let b = checksum(vec![Arc::new(
-            Decimal128Array::from(vec![15])
-                .with_precision_and_scale(10, 1)
-                .expect("decimal"),
-        )]);
-        assert_eq!(a, b, "1.50 == 1.5");
-        let c = checksum(vec![Arc::new(
-            Decimal128Array::from(vec![15])
-                .with_precision_and_scale(10, 2)
-                .expect("decimal"),
-        )]);
-        assert_ne!(a, c, "1.5 != 0.15");
-    }
-
-    #[test]
-    fn null_zero_empty_and_negative_zero() {
+    fn a_duplicated_row_counts_and_values_do_not_run_into_each_other() {
+        let once = checksum(vec![Arc::new(StringArray::from(vec!["a", "b"]))]);
+        let twice = checksum(vec![Arc::new(StringArray::from(vec!["a", "b", "b"]))]);
+        assert_ne!(once, twice);
+        // Framing: ("ab", "") and ("a", "b") are different rows.
+        let left = checksum(vec![
+            Arc::new(StringArray::from(vec!["ab"])),
+            Arc::new(StringArray::from(vec![""])),
+        ]);
+        let right = checksum(vec![
+            Arc::new(StringArray::from(vec!["a"])),
+            Arc::new(StringArray::from(vec!["b"])),
+        ]);
+        assert_ne!(left, right);
         let null = checksum(vec![Arc::new(StringArray::from(vec![None::<&str>]))]);
         let empty = checksum(vec![Arc::new(StringArray::from(vec![""]))]);
         assert_ne!(null, empty);
-        let zero = checksum(vec![Arc::new(Float64Array::from(vec![0.0]))]);
-        let negative_zero = checksum(vec![Arc::new(Float64Array::from(vec![-0.0]))]);
-        assert_eq!(zero, negative_zero);
-        let int_zero = checksum(vec![Arc::new(Int64Array::from(vec![0]))]);
-        assert_ne!(zero, int_zero, "float and integer are tagged apart");
+        let null_type = checksum(vec![Arc::new(NullArray::new(1))]);
+        assert_eq!(null, null_type, "a NULL is a NULL whatever its column type");
     }
 
     #[test]
-    fn timestamps_with_and_without_zone_differ() {
-        let ntz = checksum(vec![Arc::new(TimestampMicrosecondArray::from(vec![1]))]);
-        let tz = checksum(vec![Arc::new(
+    fn one_logical_value_has_one_text_across_widths_scales_and_units() {
+        let ints = texts(vec![Arc::new(Int32Array::from(vec![
+            Some(7),
+            None,
+            Some(-2),
+        ]))]);
+        let longs = texts(vec![Arc::new(Int64Array::from(vec![
+            Some(7),
+            None,
+            Some(-2),
+        ]))]);
+        let decimal = texts(vec![decimals(vec![Some(7_000), None, Some(-2_000)], 38, 3)]);
+        assert_eq!(ints, longs);
+        assert_eq!(ints, decimal);
+        assert_eq!(
+            texts(vec![decimals(vec![Some(150)], 10, 2)]),
+            texts(vec![decimals(vec![Some(15)], 10, 1)]),
+            "1.50 == 1.5"
+        );
+        assert_ne!(
+            texts(vec![decimals(vec![Some(15)], 10, 2)]),
+            texts(vec![decimals(vec![Some(15)], 10, 1)]),
+            "0.15 != 1.5"
+        );
+        // A value whose unscaled integer needs more than 64 bits at one scale and not at the
+        // other (the cause of the false CHECKSUM DIFFERS for bare numeric into NUMBER(38,9)).
+        assert_eq!(
+            texts(vec![decimals(
+                vec![Some(10_000_000_000_000_000_000)],
+                38,
+                9
+            )]),
+            texts(vec![Arc::new(Int64Array::from(vec![10_000_000_000]))])
+        );
+        assert_eq!(
+            texts(vec![Arc::new(UInt64Array::from(vec![u64::MAX]))]),
+            texts(vec![decimals(vec![Some(u64::MAX.into())], 20, 0)])
+        );
+        let micros = texts(vec![Arc::new(TimestampMicrosecondArray::from(vec![
+            1_000_000,
+        ]))]);
+        let seconds = texts(vec![Arc::new(TimestampSecondArray::from(vec![1]))]);
+        let nanos = texts(vec![Arc::new(TimestampNanosecondArray::from(vec![
+            1_000_000_000,
+        ]))]);
+        assert_eq!(micros, seconds);
+        assert_eq!(micros, nanos);
+        assert_eq!(
+            texts(vec![Arc::new(Float32Array::from(vec![0.5]))]),
+            texts(vec![Arc::new(Float64Array::from(vec![0.5]))])
+        );
+    }
+
+    #[test]
+    fn an_instant_compares_as_an_instant() {
+        let utc = texts(vec![Arc::new(
             TimestampMicrosecondArray::from(vec![1]).with_timezone("UTC"),
         )]);
-        assert_ne!(ntz, tz);
+        let paris = texts(vec![Arc::new(
+            TimestampMicrosecondArray::from(vec![1]).with_timezone("+02:00"),
+        )]);
+        assert_eq!(utc, paris);
+        assert_eq!(
+            utc,
+            vec![vec![Some("z:1970-01-01T00:00:00.000001Z".to_owned())]]
+        );
+        let ntz = texts(vec![Arc::new(TimestampMicrosecondArray::from(vec![1]))]);
+        assert_ne!(ntz, utc, "with and without zone are tagged apart");
     }
 
-    fn decimal_text(values: Vec<Option<&str>>) -> ContentChecksum {
-        let field = extraction_field("c0", DataType::Utf8, true, "NUMBER(10,2)");
-        let schema = Arc::new(Schema::new(vec![field]));
-        let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(values))])
-            .expect("valid batch");
-        let mut c = ContentChecksum::default();
-        c.add_batch(&batch);
-        c
-    }
-
-    fn decimals(values: Vec<Option<i128>>, scale: i8) -> ContentChecksum {
-        checksum(vec![Arc::new(
-            Decimal128Array::from(values)
-                .with_precision_and_scale(38, scale)
-                .expect("decimal"),
-        )])
+    #[test]
+    fn types_are_tagged_apart() {
+        let rows = texts(vec![
+            Arc::new(Int64Array::from(vec![1])),
+            Arc::new(Float64Array::from(vec![1.0])),
+            Arc::new(BooleanArray::from(vec![true])),
+            Arc::new(StringArray::from(vec!["1"])),
+            Arc::new(BinaryArray::from(vec![b"1".as_ref()])),
+            Arc::new(Date32Array::from(vec![1])),
+            Arc::new(Time64MicrosecondArray::from(vec![1])),
+            Arc::new(Int16Array::from(vec![None])),
+        ]);
+        assert_eq!(
+            rows,
+            vec![vec![
+                Some("n:1".to_owned()),
+                Some("f:1e0".to_owned()),
+                Some("b:true".to_owned()),
+                Some("s:1".to_owned()),
+                Some("x:31".to_owned()),
+                Some("d:1970-01-02".to_owned()),
+                Some("t:00:00:00.000001".to_owned()),
+                None,
+            ]]
+        );
+        let zero = checksum(vec![Arc::new(Float64Array::from(vec![0.0]))]);
+        let negative_zero = checksum(vec![Arc::new(Float64Array::from(vec![-0.0]))]);
+        assert_eq!(zero, negative_zero);
     }
 
     #[test]
     fn decimal_text_hashes_as_the_number_the_target_holds() {
-        let loaded = decimals(
+        let loaded = checksum(vec![decimals(
             vec![Some(1230), None, Some(-500_000), Some(0), Some(700)],
+            38,
             2,
-        );
-        let sqlite_text = decimal_text(vec![
-            Some("12.3"),
-            None,
-            Some("-5000"),
-            Some("0"),
-            Some("7"),
-        ]);
-        let postgres_text = decimal_text(vec![
+        )]);
+        let sqlite_text = vec![Some("12.3"), None, Some("-5000"), Some("0"), Some("7")];
+        let postgres_text = vec![
             Some("12.30"),
             None,
             Some("-5000.00"),
             Some("-0.00"),
             Some("7.00"),
-        ]);
-        let exponents = decimal_text(vec![
+        ];
+        let exponents = vec![
             Some("1.23e1"),
             None,
             Some("-5.0E+03"),
             Some("0e0"),
             Some("+7."),
-        ]);
-        assert_eq!(sqlite_text, loaded);
-        assert_eq!(postgres_text, loaded);
-        assert_eq!(exponents, loaded);
+        ];
+        assert_eq!(marked_checksum("NUMBER(10,2)", sqlite_text), loaded);
+        assert_eq!(marked_checksum("NUMBER(10,2)", postgres_text), loaded);
+        assert_eq!(marked_checksum("NUMBER(10,2)", exponents), loaded);
         assert_eq!(
-            decimal_text(vec![Some("1.0e-05")]),
-            decimals(vec![Some(1)], 5)
+            marked_checksum("NUMBER(38,5)", vec![Some("1.0e-05")]),
+            checksum(vec![decimals(vec![Some(1)], 38, 5)])
         );
         assert_ne!(
-            decimal_text(vec![Some("0.125")]),
-            decimals(vec![Some(13)], 2),
+            marked_checksum("NUMBER(38,2)", vec![Some("0.125")]),
+            checksum(vec![decimals(vec![Some(13)], 38, 2)]),
             "a value Snowflake rounds differs"
         );
         let plain_text = checksum(vec![Arc::new(StringArray::from(vec!["12.3"]))]);
         assert_ne!(
             plain_text,
-            decimals(vec![Some(1230)], 2),
+            checksum(vec![decimals(vec![Some(1230)], 38, 2)]),
             "unmarked text stays text"
         );
         assert_eq!(
-            decimal_text(vec![Some("NaN")]),
-            checksum(vec![Arc::new(StringArray::from(vec!["NaN"]))])
+            marked_checksum("NUMBER", vec![Some("NaN")]),
+            checksum(vec![Arc::new(StringArray::from(vec!["NaN"]))]),
+            "text that is no decimal stays text"
         );
     }
 
     #[test]
-    fn only_text_loaded_into_fixed_point_is_marked() {
-        let marked = |data_type: DataType, snowflake_type: &str| {
+    fn json_text_hashes_as_the_value_snowflake_holds() {
+        let source = marked_checksum("VARIANT", vec![Some(r#"{"b":1,"a":[1,2.50]}"#), None]);
+        let snowflake = marked_checksum(
+            "VARIANT",
+            vec![
+                Some("{\n  \"a\": [\n    1,\n    2.5\n  ],\n  \"b\": 1\n}"),
+                None,
+            ],
+        );
+        assert_eq!(source, snowflake);
+        assert_ne!(
+            source,
+            marked_checksum("VARIANT", vec![Some(r#"{"b":1,"a":[1,2.51]}"#), None])
+        );
+        // A JSON string is not the object it spells (a VARIANT loaded as a string).
+        assert_ne!(
+            source,
+            marked_checksum("VARIANT", vec![Some(r#""{\"b\":1,\"a\":[1,2.50]}""#), None])
+        );
+        assert_eq!(
+            marked_checksum("ARRAY", vec![Some("not json")]),
+            checksum(vec![Arc::new(StringArray::from(vec!["not json"]))]),
+            "text that is no JSON stays text"
+        );
+    }
+
+    #[test]
+    fn only_text_loaded_into_numbers_or_semi_structured_types_is_marked() {
+        let reading = |data_type: DataType, snowflake_type: &str| {
             extraction_field("c", data_type, true, snowflake_type)
                 .metadata()
-                .contains_key(CHECKSUM_AS_KEY)
+                .get(CHECKSUM_AS_KEY)
+                .cloned()
         };
-        assert!(marked(DataType::Utf8, "NUMBER(38,2)"));
-        assert!(marked(DataType::Utf8, " decimal "));
-        assert!(marked(DataType::LargeUtf8, "int"));
-        assert!(!marked(DataType::Utf8, "VARCHAR"));
-        assert!(!marked(DataType::Utf8, "FLOAT"));
-        assert!(!marked(DataType::Decimal128(10, 2), "NUMBER(10,2)"));
+        let decimal = Some(CHECKSUM_AS_DECIMAL.to_owned());
+        let json = Some(CHECKSUM_AS_JSON.to_owned());
+        assert_eq!(reading(DataType::Utf8, "NUMBER(38,2)"), decimal);
+        assert_eq!(reading(DataType::Utf8, " decimal "), decimal);
+        assert_eq!(reading(DataType::LargeUtf8, "int"), decimal);
+        assert_eq!(reading(DataType::Utf8, "VARIANT"), json);
+        assert_eq!(reading(DataType::Utf8, "object"), json);
+        assert_eq!(reading(DataType::Utf8, "ARRAY"), json);
+        assert_eq!(reading(DataType::Utf8, "VARCHAR"), None);
+        assert_eq!(reading(DataType::Utf8, "FLOAT"), None);
+        assert_eq!(reading(DataType::Decimal128(10, 2), "NUMBER(10,2)"), None);
     }
 
     #[test]
-    fn decimal_parsing() {
-        assert_eq!(parse_decimal("-12.30"), Some((-1230, 2)));
-        assert_eq!(parse_decimal(".5"), Some((5, 1)));
-        assert_eq!(parse_decimal("1.0e+20"), Some((10, -19)));
-        assert_eq!(
-            parse_decimal("99999999999999999999999999999999999999"),
-            Some((99999999999999999999999999999999999999, 0))
-        );
+    fn the_checksum_prints_and_parses_as_32_hex_digits() {
+        let c = ContentChecksum(0x0123_4567_89ab_cdef_0011_2233_4455_6677);
+        assert_eq!(c.to_string(), "0123456789abcdef0011223344556677");
+        assert_eq!(ContentChecksum::from_hex(&c.to_string()), Some(c));
+        assert_eq!(serde_json::to_string(&c).expect("json"), format!("\"{c}\""));
         for bad in [
-            "", "-", ".", "e5", "1e", "1.2.3", " 1", "Inf", "NaN", "1e999", "1_0",
+            "",
+            "0123456789abcdef",
+            "0123456789abcdef001122334455667g",
+            "+123456789abcdef0011223344556677",
         ] {
-            assert_eq!(parse_decimal(bad), None, "{bad}");
+            assert_eq!(ContentChecksum::from_hex(bad), None, "{bad}");
         }
         assert_eq!(
-            parse_decimal("999999999999999999999999999999999999999999"),
-            None
+            ContentChecksum(u128::MAX).combine(ContentChecksum(2)),
+            ContentChecksum(1),
+            "sums wrap modulo 2^128"
         );
     }
 
@@ -642,6 +579,97 @@ mod tests {
             Arc::new(StringArray::from(vec![Some("héllo 🌍"), None])),
         ]);
         insta::assert_snapshot!(c.to_string());
-        assert_eq!(serde_json::to_string(&c).expect("json"), format!("\"{c}\""));
+        // The rows framed by hand: [1, 3, "n:1", 1, 13, "s:héllo 🌍"] and [1, 3, "n:2", 0].
+        let mut first = vec![FRAME_VALUE, 3];
+        first.extend_from_slice(b"n:1");
+        first.extend_from_slice(&[FRAME_VALUE, 2 + "héllo 🌍".len() as u8]);
+        first.extend_from_slice("s:héllo 🌍".as_bytes());
+        let mut second = vec![FRAME_VALUE, 3];
+        second.extend_from_slice(b"n:2");
+        second.push(FRAME_NULL);
+        assert_eq!(c.0, row_hash(&first).wrapping_add(row_hash(&second)));
+        let mut leb = Vec::new();
+        for v in [0, 127, 128, 300, u64::MAX] {
+            push_leb128(v, &mut leb);
+        }
+        assert_eq!(
+            leb,
+            [0, 127, 0x80, 1, 0xac, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1]
+        );
+    }
+
+    /// The 64-bit scheme this checksum replaced: per value a keyless bijective mix, per row a
+    /// fold, the table a wrapping sum. Kept here to show its weakness.
+    mod replaced_scheme {
+        const ROW_SEED: u64 = 0x243F_6A88_85A3_08D3;
+        const TAG_INT: u64 = 0x1000_0000_0000_0001;
+        const M1: u64 = 0xFF51_AFD7_ED55_8CCD;
+        const M2: u64 = 0xC4CE_B9FE_1A85_EC53;
+
+        fn fmix64(mut k: u64) -> u64 {
+            k ^= k >> 33;
+            k = k.wrapping_mul(M1);
+            k ^= k >> 33;
+            k = k.wrapping_mul(M2);
+            k ^ (k >> 33)
+        }
+
+        /// The multiplicative inverse of an odd number modulo 2^64 (Newton's iteration).
+        fn inverse(a: u64) -> u64 {
+            let mut x = a;
+            for _ in 0..6 {
+                x = x.wrapping_mul(2u64.wrapping_sub(a.wrapping_mul(x)));
+            }
+            x
+        }
+
+        fn fmix64_inverse(mut k: u64) -> u64 {
+            // `k ^= k >> 33` is its own inverse.
+            k ^= k >> 33;
+            k = k.wrapping_mul(inverse(M2));
+            k ^= k >> 33;
+            k = k.wrapping_mul(inverse(M1));
+            k ^ (k >> 33)
+        }
+
+        /// What a one-column Int64 row with value `x` added to the old checksum.
+        pub fn contribution(x: i64) -> u64 {
+            let value = fmix64(x as u64 ^ TAG_INT);
+            fmix64(fmix64(ROW_SEED.rotate_left(23) ^ value))
+        }
+
+        /// The value whose row adds `c` to the old checksum.
+        pub fn value_contributing(c: u64) -> i64 {
+            let value = fmix64_inverse(fmix64_inverse(c)) ^ ROW_SEED.rotate_left(23);
+            (fmix64_inverse(value) ^ TAG_INT) as i64
+        }
+    }
+
+    #[test]
+    fn two_rows_changed_by_opposite_deltas_do_not_cancel_out() {
+        // Row 1 changes from 1 to 3; row 2 changes from 2 to the value whose old contribution
+        // makes up the difference exactly.
+        let delta = replaced_scheme::contribution(3).wrapping_sub(replaced_scheme::contribution(1));
+        let compensating = replaced_scheme::value_contributing(
+            replaced_scheme::contribution(2).wrapping_sub(delta),
+        );
+        assert_eq!(
+            replaced_scheme::contribution(compensating),
+            replaced_scheme::contribution(2).wrapping_sub(delta)
+        );
+        let old_sum = |rows: &[i64]| {
+            rows.iter().fold(0u64, |sum, &x| {
+                sum.wrapping_add(replaced_scheme::contribution(x))
+            })
+        };
+        assert_eq!(
+            old_sum(&[1, 2]),
+            old_sum(&[3, compensating]),
+            "the old scheme is blind"
+        );
+
+        let source = checksum(vec![Arc::new(Int64Array::from(vec![1, 2]))]);
+        let damaged = checksum(vec![Arc::new(Int64Array::from(vec![3, compensating]))]);
+        assert_ne!(source, damaged, "two wrong rows must not cancel out");
     }
 }
