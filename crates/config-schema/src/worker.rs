@@ -1111,7 +1111,14 @@ mod tests {
             "{message}"
         );
         // Every mode is accepted on the native path, which speaks TLS.
-        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+        for mode in [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ] {
             let config =
                 parse_worker_config(&format!("{POSTGRES}ssl_mode = \"{mode}\"\n")).unwrap();
             let SourceConnection::Postgresql(pg) = config.source else {

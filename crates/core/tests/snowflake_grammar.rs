@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use migration_core::load::{
-    copy_into_sql, create_database_sql, create_schema_sql, create_table_sql, target_column_name,
-    TargetColumn, TargetTable,
+    copy_into_sql, create_database_sql, create_schema_sql, create_table_sql, quote_stored,
+    stored_name, target_column_name, TargetColumn, TargetTable,
 };
 use migration_core::metadata::sql_script::{placeholders, render_template, split_statements};
 use migration_core::metadata::{render_deployment, MetadataNames};
@@ -27,7 +27,7 @@ use migration_core::queue::QueueStatements;
 use migration_core::source::dialect::type_mapping::{
     ColumnKind, ColumnType, Extraction, NumericProfile,
 };
-use migration_core::validation::content::read_back_sql;
+use migration_core::validation::content::{read_back_sql, ReadBackColumn};
 
 /// One statement to judge, and how: a plain statement or a Snowflake Scripting block.
 #[derive(Debug, Clone)]
@@ -351,7 +351,14 @@ fn load_path() -> Vec<Item> {
             nullable: true,
         })
         .collect();
-    let column_names: Vec<String> = columns.iter().map(|column| column.name.clone()).collect();
+    // Quoted as `orchestrator verify` quotes them (target_table::column_sql_name).
+    let read_back_columns: Vec<ReadBackColumn> = columns
+        .iter()
+        .map(|column| ReadBackColumn {
+            sql_name: quote_stored(&stored_name(&column.name)),
+            snowflake_type: column.snowflake_type.clone(),
+        })
+        .collect();
     let stage =
         "@SNOWCONVERT_AI.DATA_MIGRATION.TASK_RESULTS/workflows/7/tables/0/partition_3/attempt_1/";
     let mut items = Vec::new();
@@ -378,7 +385,7 @@ fn load_path() -> Vec<Item> {
         ));
         items.push(Item::statement(
             format!("load path, target {index}: verify read-back"),
-            read_back_sql(&table, &column_names),
+            read_back_sql(&table, &read_back_columns),
         ));
     }
     items
