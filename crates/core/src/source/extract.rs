@@ -1009,7 +1009,8 @@ mod tests {
             other => panic!("the native path speaks TLS: {other:?}"),
         }
         let bad = format!("{pg}ssl_mode = \"verify_full\"\n");
-        let err = spec(&bad).expect_err("unknown mode");
+        // An unknown spelling never reaches the worker: the configuration refuses it.
+        let err = config_schema::worker::parse_worker_config(&bad).expect_err("unknown mode");
         assert!(err.to_string().contains("\"verify-full\""), "{err}");
         let sqlite = "[connections.source.sqlite]\ndatabase = \"/tmp/demo.sqlite\"\n";
         match spec(sqlite).expect("sqlite") {
