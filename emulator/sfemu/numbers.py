@@ -14,9 +14,9 @@ Two consequences of DECIMAL(38,0) that the layer also handles:
   arguments work, as Snowflake casts them implicitly); that rounded 38-digit sums and made
   SUM(<integer column>) a FLOAT. The layer casts only VARCHAR and VARIANT arguments (a typed
   macro decides per argument type), so SUM over NUMBER stays an exact NUMBER.
-* DuckDB functions that take an integer (SUBSTR's start, LEFT's length, REPEAT's count, ...)
-  do not accept a DECIMAL argument; the layer casts such arguments to BIGINT (a value beyond
-  int64 fails there, where Snowflake would fail as well or ignore it).
+* DuckDB functions that take an integer (SUBSTR's start, LEFT's length, REPEAT's count, an
+  array index, ...) do not accept a DECIMAL argument; the layer casts such arguments to an
+  integer (a value beyond int64 fails there; Snowflake refuses such an argument as well).
 
 Results are unchanged on the wire: a FIXED column whose values fit int64 goes out as int64
 (arrow_fixes.py), otherwise as decimal128(38,0), as Snowflake sends it.
@@ -36,6 +36,13 @@ NUMERIC_ARGUMENT = "_fs_global.main._sfemu_numeric_argument"
 NUMERIC_ARGUMENT_SQL = f"""CREATE OR REPLACE MACRO {NUMERIC_ARGUMENT}
     (x VARCHAR) AS TRY_CAST(x AS DOUBLE),  -- a VARIANT (JSON) takes this one too
     (x) AS x"""
+# An index or key: a NUMBER becomes BIGINT (DuckDB's list and JSON access take no DECIMAL), text
+# and integers stay as they are (an object's key is text).
+INDEX_ARGUMENT = "_fs_global.main._sfemu_index_argument"
+INDEX_ARGUMENT_SQL = f"""CREATE OR REPLACE MACRO {INDEX_ARGUMENT}
+    (x VARCHAR) AS x,
+    (x BIGINT) AS x,
+    (x) AS CAST(x AS BIGINT)"""
 
 NUMBER_38_0_TYPES = {
     exp.DataType.Type.INT,
@@ -87,24 +94,34 @@ def numeric_agg_argument(expression: exp.Expression) -> exp.Expression:
     return result
 
 
-def _numeric_argument_call(argument: exp.Expression) -> exp.Expression:
-    catalog, schema, name = NUMERIC_ARGUMENT.split(".")
+def _numeric_argument_call(argument: exp.Expression, macro: str = NUMERIC_ARGUMENT) -> exp.Expression:
+    catalog, schema, name = macro.split(".")
     call = exp.Anonymous(this=name, expressions=[argument])
     return exp.Dot.build([exp.to_identifier(catalog), exp.to_identifier(schema), call])
+
+
+# Arguments DuckDB takes as they are: literals, NULL, a negated literal, a bind.
+LITERALS = (exp.Literal, exp.Null, exp.Neg, exp.Placeholder)
 
 
 def _as_integer(argument: exp.Expression, kind: exp.DataType.Type) -> exp.Expression:
     """The argument cast to an integer type, unless it is a literal, NULL or a bind (DuckDB takes
     those as they are) or already an integer cast."""
-    if isinstance(argument, (exp.Literal, exp.Null, exp.Neg, exp.Placeholder)):
+    if isinstance(argument, LITERALS):
         return argument
     if isinstance(argument, exp.Cast) and argument.to.this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT):
         return argument
     return exp.Cast(this=argument, to=exp.DataType(this=kind, nested=False, prefix=False))
 
 
+def _as_index(argument: exp.Expression) -> exp.Expression:
+    if isinstance(argument, LITERALS):
+        return argument
+    return _numeric_argument_call(argument, INDEX_ARGUMENT)
+
+
 BIGINT, INT = exp.DataType.Type.BIGINT, exp.DataType.Type.INT
-# Functions whose listed arguments DuckDB takes only as integers (INTEGER for LPAD/RPAD).
+# Functions whose listed arguments DuckDB takes only as integers (INTEGER for LPAD/RPAD and CHR).
 INTEGER_ARGUMENTS: dict[type[exp.Expression], tuple[tuple[str, ...], exp.DataType.Type]] = {
     exp.Substring: (("start", "length"), BIGINT),
     exp.Left: (("expression",), BIGINT),
@@ -112,6 +129,7 @@ INTEGER_ARGUMENTS: dict[type[exp.Expression], tuple[tuple[str, ...], exp.DataTyp
     exp.Repeat: (("times",), BIGINT),
     exp.Pad: (("expression",), INT),
     exp.SplitPart: (("part_index",), BIGINT),
+    exp.Chr: (("expressions",), INT),
     exp.Stuff: (("start", "length"), BIGINT),
     exp.GenerateSeries: (("start", "end", "step"), BIGINT),
     exp.BitwiseAnd: (("this", "expression"), BIGINT),
@@ -126,11 +144,23 @@ INTEGER_ARGUMENTS: dict[type[exp.Expression], tuple[tuple[str, ...], exp.DataTyp
 def integer_arguments(expression: exp.Expression) -> exp.Expression:
     """Casts a NUMBER that reaches a DuckDB integer parameter to an integer (DuckDB does not cast
     a DECIMAL to an integer implicitly; with fakesnow's BIGINT columns it never had to)."""
+    if isinstance(expression, (exp.Bracket, exp.GetExtract)):
+        # `A[N]`, GET(A, N): an array index, or an object's key, known only by its type
+        name = "expressions" if isinstance(expression, exp.Bracket) else "expression"
+        value = expression.args.get(name)
+        if isinstance(value, exp.Expression):
+            expression.set(name, _as_index(value))
+        elif isinstance(value, list):
+            expression.set(name, [_as_index(v) if isinstance(v, exp.Expression) else v for v in value])
+        return expression
     if (spec := INTEGER_ARGUMENTS.get(type(expression))) is not None:
         names, kind = spec
         for name in names:
-            if isinstance(value := expression.args.get(name), exp.Expression):
+            value = expression.args.get(name)
+            if isinstance(value, exp.Expression):
                 expression.set(name, _as_integer(value, kind))
+            elif isinstance(value, list):
+                expression.set(name, [_as_integer(v, kind) if isinstance(v, exp.Expression) else v for v in value])
     return expression
 
 
@@ -156,3 +186,4 @@ def install() -> None:
 
 def install_macros(duck_conn: Any) -> None:  # noqa: ANN401
     duck_conn.execute(NUMERIC_ARGUMENT_SQL)
+    duck_conn.execute(INDEX_ARGUMENT_SQL)

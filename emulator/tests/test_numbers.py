@@ -116,13 +116,14 @@ class CastTest(Fixture):
         )
 
     def test_integer_arguments_of_functions_take_numbers(self) -> None:
-        self.sql("CREATE TABLE T (N INT, S VARCHAR)")
-        self.sql("INSERT INTO T VALUES (2, 'abcdef')")
+        self.sql("CREATE TABLE T (N INT, S VARCHAR, A ARRAY, O OBJECT, K VARCHAR)")
+        self.sql("INSERT INTO T SELECT 2, 'abcdef', ARRAY_CONSTRUCT(10, 20, 30), OBJECT_CONSTRUCT('k', 'v'), 'k'")
+        self.assertEqual(self.sql("SELECT A[N], GET(A, N), A[N - 1], O[K], GET(O, K), A[0] FROM T"), [("30", "30", "20", '"v"', '"v"', "10")])
         self.assertEqual(
             self.sql("SELECT SUBSTR(S, N), SUBSTR(S, N, N), LEFT(S, N), RIGHT(S, N), REPEAT('x', N), LPAD('a', N + 1, '0'), SPLIT_PART('a,b,c', ',', N) FROM T"),
             [("bcdef", "bc", "ab", "ef", "xx", "00a", "b")],
         )
-        self.assertEqual(self.sql("SELECT BITAND(N, 3), N::INT % 2 FROM T"), [(2, 0)])
+        self.assertEqual(self.sql("SELECT BITAND(N, 3), N::INT % 2, CHR(N + 63), INSERT(S, N, N, 'X') FROM T"), [(2, 0, "A", "aXdef")])
 
 
 class SumTest(Fixture):
