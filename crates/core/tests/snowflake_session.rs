@@ -231,7 +231,10 @@ fn number_38_0_beyond_int64_reads_back_exactly() {
         .expect("sum");
     assert_eq!(
         rows,
-        vec![vec![text("-9999999999999999999999999999999999993"), text("4")]]
+        vec![vec![
+            text("-9999999999999999999999999999999999993"),
+            text("4")
+        ]]
     );
 }
 
