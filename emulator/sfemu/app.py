@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sfemu import arrow_fixes, copy_into, protocol, semi_structured, sessions, statements
+from sfemu import arrow_fixes, copy_into, numbers, protocol, semi_structured, sessions, statements
 
 # Role named at login, per session token (fakesnow does not keep it).
 _roles: dict[str, str | None] = {}
@@ -247,6 +247,7 @@ def install_default_catalog_macros() -> None:
     Snowflake needs no current database for that, so the macros go into the default catalog too."""
     conn = fs_server.shared_fs.connect(None, None)
     conn._duck_conn.execute(macros.creation_sql("memory"))
+    numbers.install_macros(conn._duck_conn)
     conn.close()
 
 
@@ -254,6 +255,7 @@ def build_app() -> Starlette:
     statements.install()
     copy_into.install()
     semi_structured.install()
+    numbers.install()
     install_default_catalog_macros()
     original_to_sf = fs_server.to_sf
     if not getattr(original_to_sf, "_sfemu", False):

@@ -1041,8 +1041,9 @@ class Run:
         elif isinstance(statement, Rollback):
             self.end("ROLLBACK")
         elif isinstance(statement, For):
-            first = self.evaluate(statement.first, "BIGINT")
-            last = self.evaluate(statement.last, "BIGINT")
+            # (BIGINT is NUMBER(38,0), which the engine returns as a Decimal)
+            first = int(self.evaluate(statement.first, "BIGINT"))
+            last = int(self.evaluate(statement.last, "BIGINT"))
             saved = self.variables.get(statement.counter)
             try:
                 for counter in range(first, last + 1):

@@ -223,6 +223,11 @@ def _as_sql_error(error: Exception) -> snowflake.connector.errors.ProgrammingErr
     """An engine error fakesnow does not translate, answered as a SQL error."""
     if isinstance(error, duckdb.ConstraintException):
         return snowflake.connector.errors.ProgrammingError(msg=str(error), errno=100072, sqlstate="22000")
+    if isinstance(error, duckdb.OutOfRangeException):
+        # a NUMBER(38,0) sum or product beyond 38 digits (Snowflake's numeric overflow error)
+        return snowflake.connector.errors.ProgrammingError(
+            msg=f"Number out of representable range: {error}", errno=100046, sqlstate="22003"
+        )
     return snowflake.connector.errors.ProgrammingError(
         msg=f"Unsupported feature (by the emulator): {type(error).__name__}: {error}",
         errno=2,

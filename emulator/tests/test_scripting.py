@@ -112,10 +112,11 @@ class ScriptingTest(unittest.TestCase):
         self.assertEqual([row[:3] for row in answer], [(1, 3, "x'); DROP TABLE COUNTER; --"), (2, 3, "x'); DROP TABLE COUNTER; --")])
         self.assertEqual(answer[0][3], '{"k":1}')
         self.assertIsInstance(answer[0][4], datetime.datetime)
-        # the declared names and types, as the server describes the answer
+        # the declared names and types, as the server describes the answer (BIGINT is NUMBER(38,0))
         described = [(column[0], column[1]) for column in cursor._describe_last_sql()]  # noqa: SLF001
         self.assertEqual(
-            described, [("ID", "BIGINT"), ("N", "BIGINT"), ("TAG", "VARCHAR"), ("PAYLOAD", "JSON"), ("STAMPED", "TIMESTAMP")]
+            described,
+            [("ID", "DECIMAL(38,0)"), ("N", "DECIMAL(38,0)"), ("TAG", "VARCHAR"), ("PAYLOAD", "JSON"), ("STAMPED", "TIMESTAMP")],
         )
         # the loop ran until the UPDATE changed no row; values were bound, never pasted
         self.assertEqual(

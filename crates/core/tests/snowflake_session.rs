@@ -187,6 +187,57 @@ fn number_38_column_alone_reads_back() {
     );
 }
 
+#[test]
+fn number_38_0_beyond_int64_reads_back_exactly() {
+    let (_database, mut session) = open("num38");
+    // The same query as the live test against a real account.
+    let rows = session
+        .query_rows(
+            "SELECT 99999999999999999999999999999999999999::NUMBER(38,0) AS BIG \
+             UNION ALL SELECT NULL ORDER BY 1",
+            &[],
+        )
+        .expect("NUMBER(38,0) beyond int64");
+    assert_eq!(
+        rows,
+        vec![
+            vec![text("99999999999999999999999999999999999999")],
+            vec![None]
+        ]
+    );
+    session
+        .execute("CREATE TABLE BIG (ID INT, N NUMBER(38,0))", &[])
+        .expect("create table");
+    session
+        .execute(
+            "INSERT INTO BIG VALUES (1, -10000000000000000000000000000000000000), \
+             (2, 99999999999999999999999999999999999999), (3, 7)",
+            &[],
+        )
+        .expect("insert 38-digit values");
+    let rows = session
+        .query_rows("SELECT ID, N FROM BIG ORDER BY ID", &[])
+        .expect("select");
+    assert_eq!(
+        rows,
+        vec![
+            vec![text("1"), text("-10000000000000000000000000000000000000")],
+            vec![text("2"), text("99999999999999999999999999999999999999")],
+            vec![text("3"), text("7")],
+        ]
+    );
+    let rows = session
+        .query_rows("SELECT SUM(N), SUM(ID) FROM BIG WHERE ID <> 2", &[])
+        .expect("sum");
+    assert_eq!(
+        rows,
+        vec![vec![
+            text("-9999999999999999999999999999999999993"),
+            text("4")
+        ]]
+    );
+}
+
 fn write_parquet(path: &std::path::Path, ids: &[i64]) {
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
