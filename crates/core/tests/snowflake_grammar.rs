@@ -18,8 +18,9 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use migration_core::load::{
-    copy_into_sql, create_database_sql, create_schema_sql, create_table_sql, quote_stored,
-    stored_name, target_column_name, TargetColumn, TargetTable,
+    copy_files_sql, copy_into_sql, create_database_sql, create_schema_sql, create_table_sql,
+    quote_stored, stored_name, target_column_name, CopyFiles, LoadColumn, TargetColumn,
+    TargetTable,
 };
 use migration_core::metadata::sql_script::{placeholders, render_template, split_statements};
 use migration_core::metadata::{render_deployment, MetadataNames};
@@ -380,9 +381,38 @@ fn load_path() -> Vec<Item> {
             ));
         }
         items.push(Item::statement(
-            format!("load path, target {index}: COPY INTO"),
+            format!("load path, target {index}: COPY INTO a whole folder"),
             copy_into_sql(&table, stage),
         ));
+        // The orchestrator's COPY: listed files, the named file format, and with a
+        // semi-structured column the PARSE_JSON transformation.
+        let files = vec![
+            "part_3_1_00000.parquet".to_owned(),
+            "part_3_1_00001.parquet".to_owned(),
+        ];
+        for semi_structured in [false, true] {
+            let load_columns: Vec<LoadColumn> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, column)| LoadColumn {
+                    name: stored_name(&column.name),
+                    semi_structured: semi_structured && i == 1,
+                })
+                .filter(|column| !column.name.contains('"'))
+                .collect();
+            let sql = copy_files_sql(&CopyFiles {
+                table: &table,
+                columns: &load_columns,
+                stage_folder: stage,
+                files: &files,
+                file_format: "SNOWCONVERT_AI.DATA_MIGRATION.PARQUET_FILE_FORMAT",
+            })
+            .unwrap_or_else(|error| panic!("the load COPY for {table}: {error}"));
+            items.push(Item::statement(
+                format!("load path, target {index}: COPY of listed files (semi-structured: {semi_structured})"),
+                sql,
+            ));
+        }
         items.push(Item::statement(
             format!("load path, target {index}: verify read-back"),
             read_back_sql(&table, &read_back_columns),

@@ -30,7 +30,8 @@ use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::Schema;
 use config_schema::workflow::parse_workflow_value;
 use config_schema::SourcePlatform;
-use migration_core::load::{copy_into_sql, create_table_sql, TargetTable};
+use migration_core::load::{copy_files_sql, create_table_sql, CopyFiles, TargetTable};
+use migration_core::metadata::MetadataNamesSql as _;
 use migration_core::metadata::{self, DeployOptions};
 use migration_core::plan::partition_plan::Partition;
 use migration_core::plan::TablePlan;
@@ -52,7 +53,7 @@ use migration_core::validation::content::{
 };
 use migration_core::workflow::AnalyzeResult;
 use orchestrator::sql::Statements;
-use orchestrator::target_table::{column_sql_name, target_columns};
+use orchestrator::target_table::{column_sql_name, load_columns, target_columns};
 use orchestrator::verify::{render, verify_workflow};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use support::Env;
@@ -494,13 +495,39 @@ fn load(env: &Env, source: &SourceSpec, plan: &TablePlan, dir: &Path, target: &s
         .execute(&format!("CREATE STAGE IF NOT EXISTS {stage}"), &[])
         .expect("create the stage");
     let folder = format!("@{stage}/{target}/");
-    for file in parquet_files(&stage_dir) {
+    let files = parquet_files(&stage_dir);
+    for file in &files {
         session
-            .put_file(&file, &folder)
+            .put_file(file, &folder)
             .expect("PUT a partition file");
     }
+    // The orchestrator's own COPY: the listed files, the deployed Parquet file format, and the
+    // PARSE_JSON transformation for semi-structured columns.
+    let options = DeployOptions {
+        procedures: false,
+        ..DeployOptions::default()
+    };
+    metadata::deploy(&mut session, &env.names, &options).expect("deploy the metadata");
+    let names: Vec<String> = files
+        .iter()
+        .map(|file| {
+            file.file_name()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let file_format = format!("{}.PARQUET_FILE_FORMAT", env.names.migration_schema_sql());
+    let copy = copy_files_sql(&CopyFiles {
+        table: &qualified,
+        columns: &load_columns(plan),
+        stage_folder: &folder,
+        files: &names,
+        file_format: &file_format,
+    })
+    .expect("the COPY statement");
     session
-        .query(&copy_into_sql(&qualified, &folder), &[])
+        .query(&copy, &[])
         .expect("COPY INTO the target table");
     Loaded {
         plan: plan.clone(),
