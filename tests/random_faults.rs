@@ -32,6 +32,8 @@ const MIN_EVENTS_DURING_RUN: usize = 10;
 const WORKERS: usize = 2;
 const FIRST_TASK_TIMEOUT: Duration = Duration::from_secs(90);
 const COMPLETION_TIMEOUT: Duration = Duration::from_secs(240);
+/// How long a kill waits for the queue to make progress since the previous kill.
+const MAX_STALL: Duration = Duration::from_secs(15);
 
 /// The five tables: source name, target name as stored, the key the reader matches rows on.
 const TABLES: [ReaderTable; 5] = [
@@ -415,13 +417,23 @@ impl<'a> Cast<'a> {
         self.e2e.workflow_status(session, WORKFLOW).as_deref() != Some("completed")
     }
 
-    /// [`EVENTS`] kill -9 events at random pauses, each followed by a random restart delay.
+    /// [`EVENTS`] kill -9 events, each followed by a random restart delay. Before each kill
+    /// a random pause, and then (up to [`MAX_STALL`]) until some task completed since the last
+    /// kill: the kills spread over the whole run instead of all hitting its first seconds.
     /// One event, at a random position, kills every process at once.
     fn storm(&mut self, session: &mut Session, rng: &mut SeededRng) -> Vec<FaultEvent> {
         let everyone_at = rng.below(EVENTS as u64) as usize;
         let mut events = Vec::new();
+        let mut completed_before = self.queue_state(session).1;
         for index in 0..EVENTS {
-            std::thread::sleep(rng.duration(Duration::from_millis(1500), Duration::from_secs(5)));
+            std::thread::sleep(rng.duration(Duration::from_millis(1500), Duration::from_secs(6)));
+            let stalled = Instant::now();
+            while self.queue_state(session).1 <= completed_before
+                && stalled.elapsed() < MAX_STALL
+                && self.workflow_running(session)
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
             let worker = rng.below(WORKERS as u64) as usize;
             let victims = if index == everyone_at {
                 Victims::Everyone
@@ -436,6 +448,7 @@ impl<'a> Cast<'a> {
                 rng.duration(Duration::from_millis(200), Duration::from_millis(2500));
             let workflow_running = self.workflow_running(session);
             let queue = self.queue_state(session);
+            completed_before = queue.1;
             let at = self.clock.elapsed();
             let killed = self.kill(victims);
             std::thread::sleep(restart_after);

@@ -44,6 +44,7 @@ Exit status: 0 when every table is identical, 1 when one differs, 2 when the com
 not be made (a service unreachable, a column type without a rule here).
 """
 
+import concurrent.futures
 import datetime
 import decimal
 import json
@@ -135,7 +136,7 @@ def canonical_json_value(value):
     """A JSON value as canonical text: sorted keys, numbers as exact decimals."""
     if isinstance(value, dict):
         items = sorted(value.items())
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical_json_value(v)
+        return "{" + ",".join(json_text(k) + ":" + canonical_json_value(v)
                               for k, v in items) + "}"
     if isinstance(value, list):
         return "[" + ",".join(canonical_json_value(v) for v in value) + "]"
@@ -144,8 +145,12 @@ def canonical_json_value(value):
     if isinstance(value, (int, decimal.Decimal)):
         return canonical_decimal(decimal.Decimal(value))
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     raise ReaderError(f"unexpected JSON value {value!r}")
+
+
+# A JSON string literal, non-ASCII kept (the C encoder behind json.dumps(ensure_ascii=False)).
+json_text = json.encoder.encode_basestring
 
 
 def parse_json(text):
@@ -282,36 +287,27 @@ ESCAPES = {
 }
 
 
+ESCAPE = re.compile(rb"\\([0-7]{1,3}|x[0-9a-fA-F]{1,2}|.)", re.DOTALL)
+
+
+def decode_escape(match):
+    sequence = match.group(1)
+    if sequence[0] in ESCAPES:
+        return ESCAPES[sequence[0]]
+    if sequence[:1] == b"x" and len(sequence) > 1:
+        return bytes([int(sequence[1:], 16)])
+    if sequence[:1].isdigit() and sequence[0] < ord("8"):
+        return bytes([int(sequence, 8) & 0xFF])
+    return sequence
+
+
 def unescape_copy_field(raw):
     """One field of COPY's text format: `\\N` is NULL, backslash sequences are decoded."""
     if raw == b"\\N":
         return None
     if b"\\" not in raw:
         return raw.decode("utf-8")
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        byte = raw[i]
-        if byte != 0x5C:
-            out.append(byte)
-            i += 1
-            continue
-        nxt = raw[i + 1]
-        if nxt in ESCAPES:
-            out += ESCAPES[nxt]
-            i += 2
-        elif 0x30 <= nxt <= 0x37:
-            digits = re.match(rb"[0-7]{1,3}", raw[i + 1:i + 4]).group(0)
-            out.append(int(digits, 8))
-            i += 1 + len(digits)
-        elif nxt == ord("x"):
-            digits = re.match(rb"[0-9a-fA-F]{1,2}", raw[i + 2:i + 4]).group(0)
-            out.append(int(digits, 16))
-            i += 2 + len(digits)
-        else:
-            out.append(nxt)
-            i += 2
-    return out.decode("utf-8")
+    return ESCAPE.sub(decode_escape, raw).decode("utf-8")
 
 
 def parse_copy_line(line):
@@ -408,6 +404,10 @@ def compare_rows(names, kinds, key, source, target, limit):
     Returns (counts, examples): counts of keys missing in the target, extra in the target,
     present more than once, and changed; up to `limit` example lines in key order.
     """
+    counts = {"missing": 0, "extra": 0, "repeated": 0, "changed": 0}
+    # The common case first: the same rows (as a multiset) on both sides.
+    if len(source) == len(target) and sorted(source) == sorted(target):
+        return counts, []
     positions = [names.index(column) for column in key]
 
     def sort_key(row):
@@ -424,7 +424,6 @@ def compare_rows(names, kinds, key, source, target, limit):
             yield keyed, sort_key(rows[i])[0], rows[i:j]
             i = j
 
-    counts = {"missing": 0, "extra": 0, "repeated": 0, "changed": 0}
     examples = []
 
     def note(what, text):
@@ -478,7 +477,7 @@ def show_row(names, row):
 
 
 def compare_table(pg, connection, table, limit):
-    """(identical, report line(s)) for one table of the spec."""
+    """(identical, report line(s)) for one table of the spec, over `connection`."""
     source, target = table["source"], table["target"]
     label = (f"{source['schema']}.{source['table']} -> "
              f"{target['database']}.{target['schema']}.{target['table']}")
@@ -507,20 +506,31 @@ def compare_table(pg, connection, table, limit):
     return False, "\n".join(lines)
 
 
+def compare_in_process(spec, table):
+    """compare_table in a process of its own, with its own Snowflake session."""
+    connection = connect_snowflake(spec["snowflake"])
+    try:
+        return compare_table(spec["postgres"], connection, table, spec.get("max_differences", 5))
+    finally:
+        connection.close()
+
+
 def main(argv):
     if len(argv) != 2:
         print("usage: compare_tables.py SPEC.json", file=sys.stderr)
         return 2
     with open(argv[1], encoding="utf-8") as file:
         spec = json.load(file)
-    limit = spec.get("max_differences", 5)
+    # Normalising is CPU-bound Python: two tables at a time, one process each.
+    workers = max(1, min(int(spec.get("processes", 2)), len(spec["tables"])))
     try:
-        connection = connect_snowflake(spec["snowflake"])
-        identical = 0
-        for table in spec["tables"]:
-            same, report = compare_table(spec["postgres"], connection, table, limit)
-            identical += same
-            print(report, flush=True)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(compare_in_process, spec, table) for table in spec["tables"]]
+            identical = 0
+            for future in futures:
+                same, report = future.result()
+                identical += same
+                print(report, flush=True)
     except ReaderError as error:
         print(f"compare_tables: cannot compare: {error}", file=sys.stderr)
         return 2
