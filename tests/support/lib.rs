@@ -10,6 +10,10 @@
 //! (`cargo test --workspace --all-targets` builds the binaries itself). Needs PostgreSQL on
 //! 127.0.0.1:5432 and the emulator's Python environment (see crates/test-support).
 
+mod network_cut;
+
+pub use network_cut::NetworkCut;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -206,6 +210,19 @@ impl E2e {
             stdout.contains(&format!("{tables} of {tables} table(s) verified")),
             "orchestrator verify --workflow {name}:\n{stdout}"
         );
+    }
+
+    /// Points the connection every daemon uses at `port` on the emulator's host (a
+    /// [`NetworkCut`] in front of the emulator) instead of the emulator itself.
+    pub fn connect_through(&self, port: u16) {
+        let direct = self.database.connections_toml(CONNECTION);
+        let through = direct.replace(
+            &format!("port = {}\n", self.database.port),
+            &format!("port = {port}\n"),
+        );
+        assert_ne!(direct, through, "the connection names the emulator's port");
+        std::fs::write(self.home.path().join("connections.toml"), through)
+            .expect("write connections.toml");
     }
 
     /// Starts the orchestrator daemon; `label` names its log file.
@@ -604,6 +621,36 @@ impl Daemon {
     /// The exit status once the process has exited.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().expect("poll the child process")
+    }
+
+    /// SIGTERM: asks the process to stop.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {} failed", self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status, `None` if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if started.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the log holds `text` yet.
+    pub fn log_contains(&self, text: &str) -> bool {
+        std::fs::read_to_string(&self.log)
+            .map(|log| log.contains(text))
+            .unwrap_or(false)
     }
 
     /// kill -9, and waits for the process to be gone.

@@ -56,13 +56,24 @@ impl Context {
         if let Some(session) = self.pool.take() {
             return Ok(session);
         }
-        Session::connect(&self.config.connection)
+        Session::connect(&self.config.task_connection())
             .map_err(TaskError::snowflake("log in to Snowflake"))
     }
 
     /// Returns a session to the pool after a task.
     pub fn return_session(&self, session: Session) {
         self.pool.put(session);
+    }
+
+    /// Takes every idle session out of the pool (to log them out at shutdown).
+    pub fn idle_sessions(&self) -> Vec<Session> {
+        std::mem::take(
+            &mut *self
+                .pool
+                .idle
+                .lock()
+                .expect("the session pool is never poisoned"),
+        )
     }
 }
 
