@@ -17,8 +17,11 @@ use std::time::Duration;
 use anyhow::Context;
 use config_schema::worker::{TaskSourceKind, WorkerConfig};
 use migration_core::metadata::MetadataNames;
+use migration_core::queue::task::default_lease;
 use migration_core::queue::{Consumer, ExecutorType, Queue, Transport};
-use migration_core::snowflake::{profile, ConnectParams, Session};
+use migration_core::snowflake::{
+    default_loading_statement_timeout, profile, ConnectParams, Session, SessionTimeouts,
+};
 use migration_core::source::parquet_sink::ParquetOptions;
 use tokio_util::sync::CancellationToken;
 
@@ -118,11 +121,23 @@ pub async fn run_connected(
         Queue::new(&names, transport).context("cannot prepare the task queue statements")?;
     let source = source_spec::source_spec(&config.source)?;
 
-    let connect_params = snowflake.clone();
-    let session = tokio::task::spawn_blocking(move || Session::connect(&connect_params))
-        .await
-        .context("connecting to Snowflake was interrupted")?
-        .with_context(|| format!("cannot connect to Snowflake at {}", snowflake.endpoint()))?;
+    // Two control sessions (the loop's and the heartbeats'), each with timeouts for the
+    // default lease until a claimed task's lease says otherwise.
+    let mut control_params = snowflake.clone();
+    control_params.timeouts = SessionTimeouts::for_control(default_lease());
+    let (session, heartbeat_session) = tokio::task::spawn_blocking(move || {
+        Ok::<_, migration_core::snowflake::SnowflakeError>((
+            Session::connect(&control_params)?,
+            Session::connect(&control_params)?,
+        ))
+    })
+    .await
+    .context("connecting to Snowflake was interrupted")?
+    .with_context(|| format!("cannot connect to Snowflake at {}", snowflake.endpoint()))?;
+    // Upload sessions PUT files for long, so their statements get the loading timeout.
+    let mut upload_params = snowflake.clone();
+    upload_params.timeouts =
+        SessionTimeouts::for_loading(default_lease(), default_loading_statement_timeout());
     tracing::info!(
         endpoint = %snowflake.endpoint(),
         metadata = %names.data_migration_qualified(),
@@ -134,7 +149,7 @@ pub async fn run_connected(
     let context = Arc::new(TaskContext {
         platform: config.source.platform(),
         source,
-        upload_sessions: Arc::new(SessionPool::new(snowflake)),
+        upload_sessions: Arc::new(SessionPool::new(upload_params)),
         names,
         local_dir: options.local_dir.clone(),
         parquet: options.parquet.clone(),
@@ -150,6 +165,7 @@ pub async fn run_connected(
         grace_period: options.grace_period,
         cancel_wait: options.cancel_wait,
     };
-    run_loop(settings, context, Control::new(session, queue), shutdown).await;
+    let control = Control::new(session, heartbeat_session, queue);
+    run_loop(settings, context, control, shutdown).await;
     Ok(())
 }
