@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use migration_core::metadata::{self, DeployOptions};
+use migration_core::metadata::{self, session_registry, DeployOptions};
 use migration_core::queue::{ClaimedTask, FailOutcome, Lease, QueueError, TaskFailure, Transport};
 use migration_core::snowflake::{Session, SqlValue};
 use migration_core::workflow::TaskKind;
@@ -172,6 +172,14 @@ async fn start(context: Arc<Context>) -> anyhow::Result<Session> {
         .run_blocking(move |session| metadata::deploy(session, &names, &deploy_options))
         .await;
     let report = deployed.context("cannot deploy the metadata objects")?;
+    // Sessions of daemons killed on this host may still hold locks on the queue.
+    let (names, process) = (context.config.names.clone(), context.process());
+    let (session, ()) = session
+        .run_blocking(move |session| {
+            session_registry::end_dead_sessions_or_warn(session, &names, &process);
+            session_registry::register_or_warn(session, &names, &process);
+        })
+        .await;
     info!(
         applied = ?report.applied,
         procedures = report.procedures_deployed,
@@ -256,7 +264,7 @@ async fn keep_leases(context: Arc<Context>, running: Running, stop: Cancellation
         let renewal = tokio::task::spawn_blocking(move || {
             let mut session = match held {
                 Some(session) => session,
-                None => match Session::connect(&renew_context.config.control_connection()) {
+                None => match renew_context.connect(&renew_context.config.control_connection()) {
                     Ok(session) => session,
                     Err(error) => {
                         warn!(%error, "the lease keeper cannot log in; trying again shortly");
@@ -290,12 +298,13 @@ fn due_leases(running: &Running) -> Vec<RunningTask> {
 /// connection the driver does not recover from); keeps it when a new login fails too.
 async fn ensure_alive(session: Session, context: &Arc<Context>) -> Session {
     let params = context.config.control_connection();
+    let ensure_context = Arc::clone(context);
     let (session, replacement) = session
         .run_blocking(move |session| {
             if is_alive(session) {
                 return None;
             }
-            match Session::connect(&params) {
+            match ensure_context.connect(&params) {
                 Ok(fresh) => Some(fresh),
                 Err(error) => {
                     warn!(%error, "the orchestrator's session does not answer and a new login failed; trying again next round");

@@ -24,6 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use migration_core::metadata::session_registry::{self, DaemonProcess};
+use migration_core::metadata::MetadataNames;
 use migration_core::queue::{ClaimedTask, Consumer, FailOutcome, Lease, Queue, QueueError};
 use migration_core::snowflake::{Session, SessionTimeouts};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -57,21 +59,48 @@ pub const REPORT_PATIENCE: Duration = Duration::from_secs(120);
 /// heartbeats.
 #[derive(Clone)]
 pub struct Control {
-    session: Arc<Mutex<Session>>,
-    heartbeat_session: Arc<Mutex<Session>>,
+    session: Arc<Mutex<ControlSession>>,
+    heartbeat_session: Arc<Mutex<ControlSession>>,
     /// The timeouts both sessions should have: those of the shortest lease seen so far.
     timeouts: Arc<Mutex<Option<(Duration, SessionTimeouts)>>>,
     queue: Queue,
+    registry: Arc<Registry>,
+}
+
+/// A control session and whether it is in the session registry yet.
+struct ControlSession {
+    session: Session,
+    registered: bool,
+}
+
+/// Where and as whom the control sessions register (`metadata::session_registry`).
+pub struct Registry {
+    pub names: MetadataNames,
+    pub process: DaemonProcess,
 }
 
 impl Control {
-    /// `session` serves pull and the reports, `heartbeat_session` the heartbeats only.
-    pub fn new(session: Session, heartbeat_session: Session, queue: Queue) -> Control {
+    /// `session` serves pull and the reports, `heartbeat_session` the heartbeats only. Each
+    /// registers in the session registry before its first operation, and again before later
+    /// ones until that worked (the registry exists only once an orchestrator deployed it).
+    pub fn new(
+        session: Session,
+        heartbeat_session: Session,
+        queue: Queue,
+        registry: Registry,
+    ) -> Control {
+        let control_session = |session| {
+            Arc::new(Mutex::new(ControlSession {
+                session,
+                registered: false,
+            }))
+        };
         Control {
-            session: Arc::new(Mutex::new(session)),
-            heartbeat_session: Arc::new(Mutex::new(heartbeat_session)),
+            session: control_session(session),
+            heartbeat_session: control_session(heartbeat_session),
             timeouts: Arc::default(),
             queue,
+            registry: Arc::new(registry),
         }
     }
 
@@ -92,22 +121,34 @@ impl Control {
         .await
     }
 
-    async fn run_on<T, F>(&self, session: Arc<Mutex<Session>>, operation: F) -> T
+    async fn run_on<T, F>(&self, session: Arc<Mutex<ControlSession>>, operation: F) -> T
     where
         T: Send + 'static,
         F: FnOnce(&mut Session, &Queue) -> T + Send + 'static,
     {
         let queue = self.queue.clone();
         let timeouts = lock(&self.timeouts).map(|(_, timeouts)| timeouts);
+        let registry = Arc::clone(&self.registry);
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves the session usable: statements are atomic.
-            let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut control = session.lock().unwrap_or_else(PoisonError::into_inner);
+            if !control.registered {
+                match session_registry::register(
+                    &mut control.session,
+                    &registry.names,
+                    &registry.process,
+                ) {
+                    Ok(()) => control.registered = true,
+                    Err(error) => tracing::debug!(%error, "cannot register the control session yet; trying again with the next operation"),
+                }
+            }
+            let session = &mut control.session;
             if let Some(timeouts) = timeouts {
                 if let Err(error) = session.set_timeouts(timeouts) {
                     tracing::warn!(%error, "cannot set the session's timeouts; trying again with the next operation");
                 }
             }
-            operation(&mut session, &queue)
+            operation(session, &queue)
         })
         .await
         .expect("queue operations do not panic")

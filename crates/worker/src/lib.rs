@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use config_schema::worker::{TaskSourceKind, WorkerConfig};
+use migration_core::metadata::session_registry::{self, DaemonProcess};
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::task::default_lease;
 use migration_core::queue::{Consumer, ExecutorType, Queue, Transport};
@@ -25,7 +26,7 @@ use migration_core::snowflake::{
 use migration_core::source::parquet_sink::ParquetOptions;
 use tokio_util::sync::CancellationToken;
 
-use crate::daemon::{run_loop, Control, LoopSettings};
+use crate::daemon::{run_loop, Control, LoopSettings, Registry};
 use crate::handlers::TaskContext;
 use crate::stage_upload::SessionPool;
 
@@ -125,11 +126,16 @@ pub async fn run_connected(
     // default lease until a claimed task's lease says otherwise.
     let mut control_params = snowflake.clone();
     control_params.timeouts = SessionTimeouts::for_control(default_lease());
+    // Both may hold locks (the direct transport's transactions); the sessions of daemons
+    // killed on this host may hold the queue's locks: they are ended first. The control
+    // sessions register themselves before their first operation (see `Control`).
+    let registry_names = names.clone();
+    let process = DaemonProcess::this(&options.consumer_id);
     let (session, heartbeat_session) = tokio::task::spawn_blocking(move || {
-        Ok::<_, migration_core::snowflake::SnowflakeError>((
-            Session::connect(&control_params)?,
-            Session::connect(&control_params)?,
-        ))
+        let mut session = Session::connect(&control_params)?;
+        let heartbeat_session = Session::connect(&control_params)?;
+        session_registry::end_dead_sessions_or_warn(&mut session, &registry_names, &process);
+        Ok::<_, migration_core::snowflake::SnowflakeError>((session, heartbeat_session))
     })
     .await
     .context("connecting to Snowflake was interrupted")?
@@ -165,7 +171,11 @@ pub async fn run_connected(
         grace_period: options.grace_period,
         cancel_wait: options.cancel_wait,
     };
-    let control = Control::new(session, heartbeat_session, queue);
+    let registry = Registry {
+        names: context.names.clone(),
+        process: DaemonProcess::this(&options.consumer_id),
+    };
+    let control = Control::new(session, heartbeat_session, queue, registry);
     run_loop(settings, context, control, shutdown).await;
     Ok(())
 }
