@@ -37,6 +37,13 @@ const RUN_BUDGET: Duration = Duration::from_secs(330);
 const MIN_COMPLETION_TIME: Duration = Duration::from_secs(60);
 /// How long a kill waits for the queue to make progress since the previous kill.
 const MAX_STALL: Duration = Duration::from_secs(15);
+/// The random pause before each kill. Short enough that [`MIN_EVENTS_DURING_RUN`] kills fit
+/// into a run that no longer stalls after each kill (the whole workflow takes 40 to 50 s under
+/// faults on the reference machine).
+const PAUSE: (Duration, Duration) = (Duration::from_millis(300), Duration::from_millis(2500));
+/// The random delay before the killed processes are started again.
+const RESTART_DELAY: (Duration, Duration) =
+    (Duration::from_millis(200), Duration::from_millis(1500));
 
 /// The five tables: source name, target name as stored, the key the reader matches rows on.
 const TABLES: [ReaderTable; 5] = [
@@ -442,7 +449,7 @@ impl<'a> Cast<'a> {
         let mut events = Vec::new();
         let mut completed_before = self.queue_state(session).1;
         for index in 0..EVENTS {
-            std::thread::sleep(rng.duration(Duration::from_millis(1500), Duration::from_secs(6)));
+            std::thread::sleep(rng.duration(PAUSE.0, PAUSE.1));
             let stalled = Instant::now();
             while self.queue_state(session).1 <= completed_before
                 && stalled.elapsed() < MAX_STALL
@@ -460,8 +467,7 @@ impl<'a> Cast<'a> {
                     _ => Victims::OrchestratorAndWorker(worker),
                 }
             };
-            let restart_after =
-                rng.duration(Duration::from_millis(200), Duration::from_millis(2500));
+            let restart_after = rng.duration(RESTART_DELAY.0, RESTART_DELAY.1);
             let workflow_running = self.workflow_running(session);
             let queue = self.queue_state(session);
             completed_before = queue.1;
