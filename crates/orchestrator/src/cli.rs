@@ -262,6 +262,12 @@ fn init_tracing() {
 /// Runs the daemon until SIGINT or SIGTERM; a second signal exits at once.
 fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
     init_tracing();
+    // Settings that cannot keep leases are refused before anything else (run checks again).
+    orchestrator::settings::check_lease(
+        std::time::Duration::from_secs(args.task_lease_seconds.max(1)),
+        std::time::Duration::from_millis(args.poll_interval_ms.max(10)),
+    )
+    .map_err(anyhow::Error::msg)?;
     let mut config = orchestrator::DaemonConfig::new(
         orchestrator::connect::connect_params(args.connection_name.as_deref())?,
         metadata_names(),

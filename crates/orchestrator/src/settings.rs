@@ -82,26 +82,30 @@ impl DaemonConfig {
     /// and renewals (each renewal comes every third of the lease, and a round of the loop can
     /// take a poll interval and more).
     pub fn check(&self) -> Result<(), String> {
-        let lease = self.task_lease;
-        if lease < MIN_LEASE {
-            return Err(format!(
-                "the task lease ({} s) must be at least {} s: its holder renews it every third of \
-                 it, and a renewal must fit between two; raise --task-lease-seconds",
-                lease.as_secs_f64(),
-                MIN_LEASE.as_secs()
-            ));
-        }
-        if lease < self.poll_interval * LEASE_PER_POLL {
-            return Err(format!(
-                "the task lease ({} s) must be at least {LEASE_PER_POLL} times the poll interval \
-                 ({} ms), or leases expire between two rounds of the loop; raise \
-                 --task-lease-seconds or lower --poll-interval-ms",
-                lease.as_secs_f64(),
-                self.poll_interval.as_millis()
-            ));
-        }
-        Ok(())
+        check_lease(self.task_lease, self.poll_interval)
     }
+}
+
+/// See [`DaemonConfig::check`].
+pub fn check_lease(lease: Duration, poll_interval: Duration) -> Result<(), String> {
+    if lease < MIN_LEASE {
+        return Err(format!(
+            "the task lease ({} s) must be at least {} s: its holder renews it every third of \
+             it, and a renewal must fit between two; raise --task-lease-seconds",
+            lease.as_secs_f64(),
+            MIN_LEASE.as_secs()
+        ));
+    }
+    if lease < poll_interval * LEASE_PER_POLL {
+        return Err(format!(
+            "the task lease ({} s) must be at least {LEASE_PER_POLL} times the poll interval \
+             ({} ms), or leases expire between two rounds of the loop; raise \
+             --task-lease-seconds or lower --poll-interval-ms",
+            lease.as_secs_f64(),
+            poll_interval.as_millis()
+        ));
+    }
+    Ok(())
 }
 
 /// The shortest task lease [`DaemonConfig::check`] accepts.
