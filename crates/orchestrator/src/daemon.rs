@@ -71,8 +71,12 @@ pub async fn run(config: DaemonConfig, shutdown: CancellationToken) -> anyhow::R
         .map_err(anyhow::Error::msg)
         .context("the daemon settings cannot keep leases")?;
     let context = Context::new(config).context("cannot prepare the queue statements")?;
-    let Some(session) = until_stopped(&shutdown, start(Arc::clone(&context))).await else {
-        info!("stopped before the start-up finished");
+    // A stop during the start-up lets the deployment finish (it holds the migration lock)
+    // unless that takes longer than the shutdown grace.
+    let grace = context.config.shutdown_grace;
+    let Some(session) = within_grace(&shutdown, grace, start(Arc::clone(&context))).await else {
+        warn!("the start-up did not finish within the shutdown grace; exiting without it");
+        info!("orchestrator stopped");
         return Ok(());
     };
     let mut session = session?;
@@ -199,6 +203,20 @@ async fn until_stopped<T>(
         () = shutdown.cancelled() => None,
         output = work => Some(output),
     }
+}
+
+/// `work`'s output if it ends before `shutdown` fires or within `grace` after; `None` else.
+async fn within_grace<T>(
+    shutdown: &CancellationToken,
+    grace: Duration,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(work);
+    tokio::select! {
+        output = &mut work => return Some(output),
+        () = shutdown.cancelled() => {}
+    }
+    tokio::time::timeout(grace, work).await.ok()
 }
 
 /// Waits up to the shutdown grace for running tasks; the lease keeper renews their leases
