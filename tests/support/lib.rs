@@ -10,6 +10,10 @@
 //! (`cargo test --workspace --all-targets` builds the binaries itself). Needs PostgreSQL on
 //! 127.0.0.1:5432 and the emulator's Python environment (see crates/test-support).
 
+mod network_cut;
+
+pub use network_cut::NetworkCut;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,6 +29,32 @@ use test_support::{Emulator, PostgresSchema, TestDatabase};
 
 /// The connection name every test's connections.toml defines.
 pub const CONNECTION: &str = "emulator";
+
+/// How both daemons talk to the task queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// The queue statements in client transactions (`DATA_MIGRATION_QUEUE_TRANSPORT=direct`,
+    /// `selected_task_source = "snowflake_direct_sql"`).
+    Direct,
+    /// The queue procedures (`procedure`, `snowflake_stored_procedure`): the production default.
+    Procedure,
+}
+
+impl Transport {
+    fn orchestrator_value(self) -> &'static str {
+        match self {
+            Transport::Direct => "direct",
+            Transport::Procedure => "procedure",
+        }
+    }
+
+    fn worker_task_source(self) -> &'static str {
+        match self {
+            Transport::Direct => "snowflake_direct_sql",
+            Transport::Procedure => "snowflake_stored_procedure",
+        }
+    }
+}
 
 /// The path of a binary of the workspace, next to the test executable.
 pub fn binary(name: &str) -> PathBuf {
@@ -45,6 +75,8 @@ pub struct E2e {
     pub home: tempfile::TempDir,
     /// Environment given to every orchestrator process besides the defaults.
     pub orchestrator_env: Vec<(String, String)>,
+    /// The queue transport of every daemon started; [`Transport::Direct`] unless changed.
+    pub transport: Transport,
 }
 
 impl E2e {
@@ -65,6 +97,7 @@ impl E2e {
             pg,
             home,
             orchestrator_env: Vec::new(),
+            transport: Transport::Direct,
         }
     }
 
@@ -108,7 +141,10 @@ impl E2e {
                 "CUSTOM_SNOWFLAKE_DATABASE_FOR_METADATA",
                 &self.database.name,
             )
-            .env("DATA_MIGRATION_QUEUE_TRANSPORT", "direct")
+            .env(
+                "DATA_MIGRATION_QUEUE_TRANSPORT",
+                self.transport.orchestrator_value(),
+            )
             .env("DATA_MIGRATION_ORCHESTRATOR_POLL_INTERVAL_MS", "200")
             .env("DATA_MIGRATION_TASK_LEASE_SECONDS", "30")
             .env("DATA_MIGRATION_TASK_RETRY_BACKOFF_SECONDS", "0");
@@ -176,6 +212,19 @@ impl E2e {
         );
     }
 
+    /// Points the connection every daemon uses at `port` on the emulator's host (a
+    /// [`NetworkCut`] in front of the emulator) instead of the emulator itself.
+    pub fn connect_through(&self, port: u16) {
+        let direct = self.database.connections_toml(CONNECTION);
+        let through = direct.replace(
+            &format!("port = {}\n", self.database.port),
+            &format!("port = {port}\n"),
+        );
+        assert_ne!(direct, through, "the connection names the emulator's port");
+        std::fs::write(self.home.path().join("connections.toml"), through)
+            .expect("write connections.toml");
+    }
+
     /// Starts the orchestrator daemon; `label` names its log file.
     pub fn start_orchestrator(&self, label: &str) -> Daemon {
         Daemon::spawn(self.orchestrator_command(), label, self.home.path())
@@ -193,7 +242,7 @@ impl E2e {
 
     pub fn worker_toml(&self, slots: u32) -> String {
         format!(
-            "selected_task_source = \"snowflake_direct_sql\"\n\n\
+            "selected_task_source = \"{}\"\n\n\
              [application]\n\
              max_parallel_tasks = {slots}\n\
              task_fetch_interval = 1\n\
@@ -205,6 +254,7 @@ impl E2e {
              port = 5432\n\n\
              [connections.target.snowflake_connection_name]\n\
              connection_name = \"{CONNECTION}\"\n",
+            self.transport.worker_task_source(),
             self.database.name
         )
     }
@@ -340,6 +390,83 @@ impl E2e {
             .unwrap_or_else(|_| panic!("`{sql}` returned {value:?}, not a count"))
     }
 
+    /// Compares `tables` (PostgreSQL tables of the test's schema with their copies in the
+    /// emulator database) value by value with the independent reader
+    /// `tests/support/compare_tables.py`, which shares no code with the project. Its report:
+    /// `Ok` when every table is identical, `Err` when one differs or it could not compare.
+    pub fn compare_independently(&self, tables: &[ReaderTable]) -> Result<String, String> {
+        let spec = self.home.path().join("compare_tables.json");
+        std::fs::write(&spec, self.reader_spec(tables)).expect("write the reader's spec");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/compare_tables.py");
+        let output = Command::new(Emulator::start().python())
+            .arg(&script)
+            .arg(&spec)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run {}: {error}", script.display()));
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        match output.status.code() {
+            Some(0) => Ok(report),
+            Some(1) => Err(report),
+            _ => Err(format!(
+                "the independent reader could not compare the tables:\n{report}"
+            )),
+        }
+    }
+
+    fn reader_spec(&self, tables: &[ReaderTable]) -> String {
+        let database = &self.database;
+        let tables: Vec<String> = tables
+            .iter()
+            .map(|table| {
+                let key: Vec<String> = table.key.iter().map(|k| json_string(k)).collect();
+                format!(
+                    "{{\"source\": {{\"schema\": {}, \"table\": {}}}, \
+                     \"target\": {{\"database\": {}, \"schema\": {}, \"table\": {}}}, \
+                     \"key\": [{}]}}",
+                    json_string(&self.pg.schema),
+                    json_string(table.source),
+                    json_string(&database.name),
+                    json_string(table.target_schema),
+                    json_string(table.target),
+                    key.join(", ")
+                )
+            })
+            .collect();
+        format!(
+            "{{\"postgres\": {{\"host\": \"127.0.0.1\", \"port\": 5432, \"user\": \"postgres\", \
+             \"database\": \"postgres\"}},\n \"snowflake\": {{\"account\": {}, \"user\": {}, \
+             \"password\": {}, \"host\": {}, \"port\": {}, \"protocol\": \"http\", \
+             \"warehouse\": \"SFEMU_WH\"}},\n \"max_differences\": 5,\n \"tables\": [\n  {}\n ]}}\n",
+            json_string(&database.account),
+            json_string(&database.user),
+            json_string(&database.password),
+            json_string(&database.host),
+            database.port,
+            tables.join(",\n  ")
+        )
+    }
+
+    /// Copies the process logs (every `*.log` of the test's folder, which is deleted with the
+    /// test) to a folder that stays, and returns it.
+    pub fn keep_logs(&self, label: &str) -> PathBuf {
+        let kept = std::env::temp_dir().join(format!("{label}-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&kept);
+        if let Ok(entries) = std::fs::read_dir(self.home.path()) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "log" || e == "toml") {
+                    let _ = std::fs::copy(&path, kept.join(entry.file_name()));
+                }
+            }
+        }
+        kept
+    }
+
     /// Row count and content checksum of `SELECT columns FROM table` on the emulator.
     pub fn target_checksum(
         &self,
@@ -389,6 +516,77 @@ impl E2e {
     }
 }
 
+/// One table for [`E2e::compare_independently`]: a PostgreSQL table of the test's schema and
+/// its copy in the test's emulator database (names as stored, without quotes), matched row by
+/// row on `key`. Target column names follow the default naming (plain lower-case names
+/// upper-cased, others kept).
+#[derive(Debug, Clone)]
+pub struct ReaderTable {
+    pub source: &'static str,
+    pub target_schema: &'static str,
+    pub target: &'static str,
+    pub key: &'static [&'static str],
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A small seeded random number generator (SplitMix64) for fault schedules: the same seed
+/// gives the same schedule, so a failing run can be replayed.
+#[derive(Debug, Clone)]
+pub struct SeededRng(u64);
+
+impl SeededRng {
+    /// The seed from environment variable `var` when it is set, else a fresh one.
+    pub fn from_env(var: &str) -> (SeededRng, u64) {
+        let seed = match std::env::var(var) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{var}={text:?} is not a number: give a u64 seed")),
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|elapsed| elapsed.as_nanos() as u64 ^ u64::from(std::process::id()))
+                .unwrap_or(1),
+        };
+        (SeededRng(seed), seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// A duration in `low..=high`, to the millisecond.
+    pub fn duration(&mut self, low: Duration, high: Duration) -> Duration {
+        let span = high.saturating_sub(low).as_millis() as u64;
+        low + Duration::from_millis(self.below(span + 1))
+    }
+}
+
 /// A running binary whose output goes to `<label>.log`; killed (SIGKILL) when dropped.
 pub struct Daemon {
     pub label: String,
@@ -423,6 +621,36 @@ impl Daemon {
     /// The exit status once the process has exited.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().expect("poll the child process")
+    }
+
+    /// SIGTERM: asks the process to stop.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM {} failed", self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status, `None` if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if started.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Whether the log holds `text` yet.
+    pub fn log_contains(&self, text: &str) -> bool {
+        std::fs::read_to_string(&self.log)
+            .map(|log| log.contains(text))
+            .unwrap_or(false)
     }
 
     /// kill -9, and waits for the process to be gone.

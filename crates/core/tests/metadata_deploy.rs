@@ -128,51 +128,57 @@ fn a_failed_version_is_recorded_and_retried_by_the_next_deploy() {
     let metadata = Metadata::fresh("deploy_retry");
     let mut session = metadata.session();
     let options = emulator_deploy_options();
+    // The version after the last real one.
+    let next = migrations().last().expect("migrations exist").version + 1;
+    let file = format!("V{next:03}__broken.sql");
     let broken = Migration::from_file(
-        "V005__broken.sql",
-        "CREATE TABLE IF NOT EXISTS {{migration}}.V5_FIRST (X NUMBER(38,0));\n\
-         CREATE OR REPLACE VIEW {{migration}}.V5_VIEW AS SELECT X FROM {{migration}}.V5_MISSING;",
+        &file,
+        "CREATE TABLE IF NOT EXISTS {{migration}}.NEXT_FIRST (X NUMBER(38,0));\n\
+         CREATE OR REPLACE VIEW {{migration}}.NEXT_VIEW AS SELECT X FROM {{migration}}.NEXT_MISSING;",
     )
     .expect("valid name");
     let mut with_broken = migrations();
     with_broken.push(broken);
 
     let error = deploy_migrations(&mut session, &metadata.names, &with_broken, &options)
-        .expect_err("V005 fails");
+        .expect_err("the next version fails");
     match &error {
         MetadataError::MigrationFailed {
             version, statement, ..
         } => {
-            assert_eq!(*version, 5);
-            assert!(statement.contains("V5_VIEW"), "{statement}");
+            assert_eq!(*version, next);
+            assert!(statement.contains("NEXT_VIEW"), "{statement}");
         }
         other => panic!("expected MigrationFailed, got {other:?}"),
     }
     let rows = ledger(&metadata, &mut session);
     assert_eq!(
         rows.last(),
-        Some(&vec![text("5"), text("false")]),
+        Some(&vec![text(&next.to_string()), text("false")]),
         "{rows:?}"
     );
     assert_eq!(rows.len(), all_versions().len() + 1);
 
     let fixed = Migration::from_file(
-        "V005__broken.sql",
-        "CREATE TABLE IF NOT EXISTS {{migration}}.V5_FIRST (X NUMBER(38,0));\n\
-         CREATE OR REPLACE VIEW {{migration}}.V5_VIEW AS SELECT X FROM {{migration}}.V5_FIRST;",
+        &file,
+        "CREATE TABLE IF NOT EXISTS {{migration}}.NEXT_FIRST (X NUMBER(38,0));\n\
+         CREATE OR REPLACE VIEW {{migration}}.NEXT_VIEW AS SELECT X FROM {{migration}}.NEXT_FIRST;",
     )
     .expect("valid name");
     let mut with_fixed = migrations();
     with_fixed.push(fixed);
     let report = deploy_migrations(&mut session, &metadata.names, &with_fixed, &options)
-        .expect("retried V005 succeeds");
+        .expect("the retried version succeeds");
     assert_eq!(
         report.applied,
-        vec![5],
+        vec![next],
         "only the failed version runs again"
     );
     let rows = ledger(&metadata, &mut session);
-    assert_eq!(rows.last(), Some(&vec![text("5"), text("true")]));
+    assert_eq!(
+        rows.last(),
+        Some(&vec![text(&next.to_string()), text("true")])
+    );
     assert_eq!(rows.len(), all_versions().len() + 1);
 }
 

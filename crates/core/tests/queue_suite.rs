@@ -48,6 +48,7 @@ both_transports!(
     completion_or_failure_by_a_non_holder_is_refused,
     an_expired_lease_is_requeued_and_then_completes,
     heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successors,
+    by_default_a_task_outlives_more_dead_holders_than_retries_but_not_endless_ones,
     a_dag_unblocks_only_when_all_predecessors_completed,
     a_terminal_failure_cascades_to_blocked_successors_transitively,
     backoff_delays_the_next_pull_and_retries_are_bounded,
@@ -434,6 +435,64 @@ fn heartbeats_keep_a_lease_and_abandonment_past_the_maximum_fails_with_successor
         "failed",
         "the failure cascades"
     );
+}
+
+/// Killed holders (every claim ends in an expired lease) do not fail a task as fast as its own
+/// errors would: by default it survives more expiries than it has retries, so a run whose
+/// processes are killed repeatedly keeps its healthy tasks; a task that takes down every
+/// holder still ends failed, after `default_max_abandonments()` of them.
+fn by_default_a_task_outlives_more_dead_holders_than_retries_but_not_endless_ones(
+    transport: Transport,
+) {
+    let fixture = Fixture::new("dead_holders", transport);
+    let (metadata, queue) = (&fixture.metadata, &fixture.queue);
+    let mut session = fixture.session();
+    let workflow_id = metadata.workflow(&mut session, "dead_holders", None);
+    let mut batch = TaskBatch::new();
+    let mut target = task("killed_again_and_again");
+    target.lease = Duration::from_secs(30);
+    assert_eq!(target.retry, RetryPolicy::default(), "the default policy");
+    batch.add(target);
+    let pushed = queue.push(&mut session, workflow_id, &batch).expect("push");
+    let id = pushed[0].id;
+    let defaults = RetryPolicy::default();
+    assert!(
+        defaults.max_abandonments > defaults.max_retries,
+        "dead holders are allowed more often than errors: {defaults:?}"
+    );
+
+    // A holder that dies: claimed, never renewed, expired.
+    let mut die_once = |holder: u32| {
+        let claimed = queue
+            .pull(&mut session, &worker(&format!("w{holder}"), None), 1)
+            .expect("pull");
+        assert_eq!(ids(&claimed), vec![id], "holder {holder} claims the task");
+        fixture.advance(&mut session, Duration::from_secs(31));
+        let expired = queue.expire(&mut session).expect("expire");
+        assert_eq!(expired.len(), 1, "holder {holder}'s lease expires");
+        expired[0].status.clone()
+    };
+    for holder in 1..=defaults.max_retries + 2 {
+        assert_eq!(
+            die_once(holder),
+            "pending",
+            "holder {holder} died; the task is still healthy"
+        );
+    }
+    let mut last = String::new();
+    for holder in defaults.max_retries + 3..=defaults.max_abandonments + 1 {
+        last = die_once(holder);
+        if holder <= defaults.max_abandonments {
+            assert_eq!(last, "pending", "holder {holder} died");
+        }
+    }
+    assert_eq!(
+        last,
+        "failed",
+        "after {} dead holders the task fails for good",
+        defaults.max_abandonments + 1
+    );
+    assert_eq!(statuses(metadata, &mut session)[&id], "failed");
 }
 
 fn a_dag_unblocks_only_when_all_predecessors_completed(transport: Transport) {

@@ -7,7 +7,8 @@
 //! every file under `sql/` rendered with real names (named `:param` placeholders, which the
 //! grammar accepts; `?` it does not); the CALLs of the procedure transport; and the SQL of the
 //! load path (target DDL for every mapped type, COPY INTO, the verify read-back) built by the
-//! public functions with reserved-word and spaced column names. Not covered: the session's
+//! public functions with reserved-word and spaced column names; the session setup every login
+//! runs (timeouts, TIMEZONE). Not covered: the session's
 //! fixed statements (BEGIN/COMMIT/ROLLBACK, PUT, USE SCHEMA), which are private literals of
 //! `snowflake::session` and `metadata::deploy`.
 
@@ -25,6 +26,9 @@ use migration_core::load::{
 use migration_core::metadata::sql_script::{placeholders, render_template, split_statements};
 use migration_core::metadata::{render_deployment, MetadataNames};
 use migration_core::queue::QueueStatements;
+use migration_core::snowflake::{
+    default_loading_statement_timeout, session_setup_sql, SessionTimeouts,
+};
 use migration_core::source::dialect::type_mapping::{
     ColumnKind, ColumnType, Extraction, NumericProfile,
 };
@@ -421,6 +425,28 @@ fn load_path() -> Vec<Item> {
     items
 }
 
+/// The statement every session runs after its login, for a control and a loading session.
+fn session_setup() -> Vec<Item> {
+    let lease = std::time::Duration::from_secs(300);
+    let sessions = [
+        ("control", SessionTimeouts::for_control(lease)),
+        (
+            "loading",
+            SessionTimeouts::for_loading(lease, default_loading_statement_timeout()),
+        ),
+    ];
+    let mut items = Vec::new();
+    for (what, timeouts) in sessions {
+        for (index, sql) in session_setup_sql(&timeouts).into_iter().enumerate() {
+            items.push(Item::statement(
+                format!("session setup: {what} {index}"),
+                sql,
+            ));
+        }
+    }
+    items
+}
+
 /// Deliberately broken statements the same check must reject.
 fn broken() -> Vec<Item> {
     let body = deployment()
@@ -448,6 +474,7 @@ fn verdicts() -> &'static (Vec<Item>, Verdicts) {
         items.extend(sql_files());
         items.extend(procedure_calls());
         items.extend(load_path());
+        items.extend(session_setup());
         items.extend(broken());
         let mut seen = std::collections::BTreeSet::new();
         for item in &items {
@@ -534,6 +561,11 @@ fn the_procedure_calls_parse() {
 #[test]
 fn the_load_path_sql_parses() {
     assert_all_parse("load-path statements", &load_path());
+}
+
+#[test]
+fn the_session_setup_parses() {
+    assert_all_parse("session setup statements", &session_setup());
 }
 
 #[test]

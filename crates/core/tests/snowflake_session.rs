@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use migration_core::snowflake::{
-    Auth, ConnectParams, ErrorKind, Protocol, Session, SnowflakeError, SqlValue,
+    Auth, ConnectParams, ErrorKind, Protocol, Session, SessionTimeouts, SnowflakeError, SqlValue,
 };
 use test_support::{Emulator, TestDatabase};
 
@@ -414,6 +414,80 @@ fn expired_session_logs_in_again_transparently() {
         .query_rows("SELECT 2", &[])
         .expect("re-login and run");
     assert_eq!(rows, vec![vec![text("2")]]);
+}
+
+/// The session's value of each parameter (SHOW PARAMETERS ... IN SESSION).
+fn session_parameters(session: &mut Session) -> std::collections::BTreeMap<String, String> {
+    let mut values = std::collections::BTreeMap::new();
+    for name in ["LOCK_TIMEOUT", "STATEMENT_TIMEOUT_IN_SECONDS", "TIMEZONE"] {
+        let rows = session
+            .query_rows(&format!("SHOW PARAMETERS LIKE '{name}' IN SESSION"), &[])
+            .expect("show parameters");
+        let value = rows
+            .first()
+            .and_then(|row| row.get(1).cloned().flatten())
+            .unwrap_or_else(|| panic!("no value of {name}: {rows:?}"));
+        values.insert(name.to_owned(), value);
+    }
+    values
+}
+
+fn parameters(lock: &str, statement: &str) -> std::collections::BTreeMap<String, String> {
+    [
+        ("LOCK_TIMEOUT", lock),
+        ("STATEMENT_TIMEOUT_IN_SECONDS", statement),
+        ("TIMEZONE", "UTC"),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect()
+}
+
+#[test]
+fn every_login_sets_the_timeouts_and_utc_and_a_new_login_sets_them_again() {
+    let database = Emulator::start().database("timeouts");
+    let mut params = params_for(&database);
+    params.timeouts = SessionTimeouts::for_control(Duration::from_secs(40));
+    let mut session = Session::connect(&params).expect("connect");
+    assert_eq!(session_parameters(&mut session), parameters("10", "20"));
+
+    session
+        .set_timeouts(SessionTimeouts::for_control(Duration::from_secs(8)))
+        .expect("shorter timeouts");
+    assert_eq!(session_parameters(&mut session), parameters("2", "4"));
+
+    // The server forgets the session; the transparent re-login sets the same values again.
+    Emulator::start().expire_sessions(&database.name);
+    assert_eq!(session_parameters(&mut session), parameters("2", "4"));
+}
+
+#[test]
+fn a_lock_wait_longer_than_the_lock_timeout_fails_as_retryable() {
+    let database = Emulator::start().database("lock_timeout");
+    let mut first = Session::connect(&params_for(&database)).expect("first session");
+    first
+        .execute("CREATE TABLE HELD (ID INTEGER, V INTEGER)", &[])
+        .expect("create");
+    first
+        .execute("INSERT INTO HELD VALUES (1, 0)", &[])
+        .expect("insert");
+    let mut params = params_for(&database);
+    params.timeouts = SessionTimeouts {
+        lock: Duration::from_secs(1),
+        statement: Duration::from_secs(30),
+    };
+    let mut waiter = Session::connect(&params).expect("waiting session");
+    first.execute("BEGIN", &[]).expect("begin");
+    first
+        .execute("UPDATE HELD SET V = 1 WHERE ID = 1", &[])
+        .expect("hold the lock");
+    let error = waiter
+        .execute("UPDATE HELD SET V = 2 WHERE ID = 1", &[])
+        .expect_err("the lock is held longer than the waiter's lock timeout");
+    first.execute("ROLLBACK", &[]).expect("rollback");
+    assert_eq!(error.kind(), ErrorKind::LockTimeout, "{error}");
+    assert_eq!(error.code(), Some("000625"), "{error}");
+    assert!(error.is_retryable(), "{error}");
 }
 
 #[test]

@@ -100,9 +100,29 @@ pub struct DaemonArgs {
     pub max_parallel_tasks: usize,
 
     /// Lease of every task the orchestrator pushes, in seconds: a task whose holder stops
-    /// renewing it for this long is handed to another worker or orchestrator.
+    /// renewing it for this long is handed to another worker or orchestrator. At least 3 s and
+    /// 4 poll intervals. Every Snowflake session of the daemons waits at most a quarter of it
+    /// for a lock, and a queue statement runs at most half of it.
     #[arg(long, env = "DATA_MIGRATION_TASK_LEASE_SECONDS", default_value_t = 300)]
     pub task_lease_seconds: u64,
+
+    /// Statement timeout of the sessions that plan and load (COPY INTO), in seconds.
+    #[arg(
+        long,
+        env = "DATA_MIGRATION_LOAD_STATEMENT_TIMEOUT_SECONDS",
+        default_value_t = 3600
+    )]
+    pub load_statement_timeout_seconds: u64,
+
+    /// After SIGTERM or SIGINT: how long running plans and loads may take to finish, in
+    /// seconds (their leases are renewed meanwhile); then the daemon exits and leaves them to
+    /// lease expiry.
+    #[arg(
+        long,
+        env = "DATA_MIGRATION_ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 20
+    )]
+    pub shutdown_grace_seconds: u64,
 
     /// Delay before the first retry of a failed task, in seconds; each further retry doubles it
     /// (at most 600 s).
@@ -242,6 +262,12 @@ fn init_tracing() {
 /// Runs the daemon until SIGINT or SIGTERM; a second signal exits at once.
 fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
     init_tracing();
+    // Settings that cannot keep leases are refused before anything else (run checks again).
+    orchestrator::settings::check_lease(
+        std::time::Duration::from_secs(args.task_lease_seconds.max(1)),
+        std::time::Duration::from_millis(args.poll_interval_ms.max(10)),
+    )
+    .map_err(anyhow::Error::msg)?;
     let mut config = orchestrator::DaemonConfig::new(
         orchestrator::connect::connect_params(args.connection_name.as_deref())?,
         metadata_names(),
@@ -252,15 +278,22 @@ fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
     config.max_parallel_tasks = args.max_parallel_tasks.max(1);
     config.task_lease = std::time::Duration::from_secs(args.task_lease_seconds.max(1));
     config.retry.backoff_base = std::time::Duration::from_secs(args.retry_backoff_seconds);
+    config.load_statement_timeout =
+        std::time::Duration::from_secs(args.load_statement_timeout_seconds.max(1));
+    config.shutdown_grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let shutdown = tokio_util::sync::CancellationToken::new();
         tokio::spawn(stop_on_signals(shutdown.clone()));
         orchestrator::run(config, shutdown).await
-    })
+    });
+    // A task thread still blocked in a Snowflake call (the shutdown grace ran out, or
+    // Snowflake does not answer) is not waited for: its lease expires.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn stop_on_signals(shutdown: tokio_util::sync::CancellationToken) {

@@ -11,8 +11,9 @@
 use std::sync::{Arc, Mutex};
 
 use config_schema::workflow::TableConfig;
+use migration_core::metadata::session_registry::{self, DaemonProcess};
 use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue, Transport};
-use migration_core::snowflake::{Session, SqlValue};
+use migration_core::snowflake::{ConnectParams, Session, SnowflakeError, SqlValue};
 use migration_core::workflow::TaskKind;
 
 use crate::settings::DaemonConfig;
@@ -56,13 +57,37 @@ impl Context {
         if let Some(session) = self.pool.take() {
             return Ok(session);
         }
-        Session::connect(&self.config.connection)
+        self.connect(&self.config.task_connection())
             .map_err(TaskError::snowflake("log in to Snowflake"))
+    }
+
+    /// Logs in and registers the session in DAEMON_SESSION (best effort), so that a restarted
+    /// daemon can end it at once should this process be killed while it holds locks.
+    pub fn connect(&self, params: &ConnectParams) -> Result<Session, SnowflakeError> {
+        let mut session = Session::connect(params)?;
+        session_registry::register_or_warn(&mut session, &self.config.names, &self.process());
+        Ok(session)
+    }
+
+    /// This process in the session registry.
+    pub fn process(&self) -> DaemonProcess {
+        DaemonProcess::this(&self.config.consumer_id)
     }
 
     /// Returns a session to the pool after a task.
     pub fn return_session(&self, session: Session) {
         self.pool.put(session);
+    }
+
+    /// Takes every idle session out of the pool (to log them out at shutdown).
+    pub fn idle_sessions(&self) -> Vec<Session> {
+        std::mem::take(
+            &mut *self
+                .pool
+                .idle
+                .lock()
+                .expect("the session pool is never poisoned"),
+        )
     }
 }
 

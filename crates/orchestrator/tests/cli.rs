@@ -244,6 +244,19 @@ fn commands_needing_snowflake_reject_bad_input_before_connecting() {
 }
 
 #[test]
+fn a_lease_that_cannot_outlast_the_poll_interval_is_refused_at_start_up() {
+    let empty_home = tempfile::tempdir().expect("temp dir");
+    orchestrator()
+        .env("SNOWFLAKE_HOME", empty_home.path())
+        .args(["--task-lease-seconds", "5", "--poll-interval-ms", "5000"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: the task lease (5 s) must be at least 4 times the poll interval (5000 ms)",
+        ));
+}
+
+#[test]
 fn help_text() {
     let help = |args: &[&str]| {
         let output = orchestrator()

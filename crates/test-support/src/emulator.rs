@@ -18,6 +18,7 @@ pub struct Emulator {
     host: String,
     port: u16,
     driver_path: PathBuf,
+    python: PathBuf,
     log_path: PathBuf,
     // Kept for the life of the process: the emulator exits when this pipe closes, which the
     // operating system does when the test binary exits, however it exits.
@@ -82,6 +83,12 @@ impl Emulator {
     /// The ADBC Snowflake driver library found in the emulator's Python environment.
     pub fn driver_path(&self) -> &Path {
         &self.driver_path
+    }
+
+    /// The Python of the emulator's environment (it also has snowflake-connector-python and
+    /// pyarrow), for test helpers written in Python.
+    pub fn python(&self) -> &Path {
+        &self.python
     }
 
     /// The emulator's log file (its stderr), for failure messages.
@@ -194,6 +201,7 @@ fn launch() -> Result<Emulator, String> {
         host,
         port,
         driver_path,
+        python,
         log_path,
         _stdin: Mutex::new(stdin),
         _child: Mutex::new(child),

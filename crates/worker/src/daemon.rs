@@ -6,9 +6,14 @@
 //! - Each running task has its own heartbeat, every third of its lease, so a long extraction
 //!   keeps its lease; a heartbeat that finds the lease gone cancels the task, whose results
 //!   would be fenced off anyway.
-//! - One "control" Snowflake session serves pull, heartbeat, complete, fail and release; it is
-//!   used from blocking threads under a mutex, never by two threads at once. Each extraction
-//!   opens its own session for PUT.
+//! - Two "control" Snowflake sessions serve the queue: one for pull, complete, fail and
+//!   release, one for heartbeats only, so a pull or a report that waits for a lock never holds
+//!   up a heartbeat. Each is used from blocking threads under a mutex, never by two threads at
+//!   once; their lock and statement timeouts follow the shortest lease seen. A heartbeat that
+//!   fails for another reason than a lost lease is tried again within seconds; a report
+//!   (complete, fail) is retried with backoff for [`REPORT_PATIENCE`] while the heartbeats go
+//!   on, so a short outage costs neither the result nor the lease. Each extraction opens its
+//!   own session for PUT.
 //! - Shutdown (the token): stop pulling; tasks claimed but not yet started are released at once;
 //!   running tasks get `grace_period` to finish, then are cancelled and their leases released
 //!   (pending again, not counted as failures). Correctness never depends on a clean shutdown:
@@ -19,8 +24,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use migration_core::metadata::session_registry::{self, DaemonProcess};
+use migration_core::metadata::MetadataNames;
 use migration_core::queue::{ClaimedTask, Consumer, FailOutcome, Lease, Queue, QueueError};
-use migration_core::snowflake::Session;
+use migration_core::snowflake::{Session, SessionTimeouts};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -39,40 +46,121 @@ pub struct LoopSettings {
     pub cancel_wait: Duration,
 }
 
-/// Attempts of complete/fail/release before the worker gives up (the lease then expires and
-/// the orchestrator re-queues the task).
+/// Attempts of release before the worker gives up (the leases then expire and the
+/// orchestrator re-queues the tasks).
 const REPORT_ATTEMPTS: u32 = 4;
 
-/// The session for queue operations, shared by the loop and every task's heartbeat.
+/// How long complete and fail are retried (with backoff) before the worker gives up on a
+/// report: long enough to outlive a short outage or a restart of the service. The task's
+/// heartbeats go on meanwhile.
+pub const REPORT_PATIENCE: Duration = Duration::from_secs(120);
+
+/// The sessions for queue operations: one for the loop and the reports, one for every task's
+/// heartbeats.
 #[derive(Clone)]
 pub struct Control {
-    session: Arc<Mutex<Session>>,
+    session: Arc<Mutex<ControlSession>>,
+    heartbeat_session: Arc<Mutex<ControlSession>>,
+    /// The timeouts both sessions should have: those of the shortest lease seen so far.
+    timeouts: Arc<Mutex<Option<(Duration, SessionTimeouts)>>>,
     queue: Queue,
+    registry: Arc<Registry>,
+}
+
+/// A control session and whether it is in the session registry yet.
+struct ControlSession {
+    session: Session,
+    registered: bool,
+}
+
+/// Where and as whom the control sessions register (`metadata::session_registry`).
+pub struct Registry {
+    pub names: MetadataNames,
+    pub process: DaemonProcess,
 }
 
 impl Control {
-    pub fn new(session: Session, queue: Queue) -> Control {
+    /// `session` serves pull and the reports, `heartbeat_session` the heartbeats only. Each
+    /// registers in the session registry before its first operation, and again before later
+    /// ones until that worked (the registry exists only once an orchestrator deployed it).
+    pub fn new(
+        session: Session,
+        heartbeat_session: Session,
+        queue: Queue,
+        registry: Registry,
+    ) -> Control {
+        let control_session = |session| {
+            Arc::new(Mutex::new(ControlSession {
+                session,
+                registered: false,
+            }))
+        };
         Control {
-            session: Arc::new(Mutex::new(session)),
+            session: control_session(session),
+            heartbeat_session: control_session(heartbeat_session),
+            timeouts: Arc::default(),
             queue,
+            registry: Arc::new(registry),
         }
     }
 
-    /// Runs a queue operation on a blocking thread with the control session.
+    /// Runs a queue operation on a blocking thread with the loop's session.
     async fn run<T, F>(&self, operation: F) -> T
     where
         T: Send + 'static,
         F: FnOnce(&mut Session, &Queue) -> T + Send + 'static,
     {
-        let session = self.session.clone();
+        self.run_on(self.session.clone(), operation).await
+    }
+
+    /// Runs a heartbeat on a blocking thread with the heartbeat session.
+    async fn run_heartbeat(&self, lease: Lease) -> Result<(), QueueError> {
+        self.run_on(self.heartbeat_session.clone(), move |s, q| {
+            q.heartbeat(s, &lease)
+        })
+        .await
+    }
+
+    async fn run_on<T, F>(&self, session: Arc<Mutex<ControlSession>>, operation: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Session, &Queue) -> T + Send + 'static,
+    {
         let queue = self.queue.clone();
+        let timeouts = lock(&self.timeouts).map(|(_, timeouts)| timeouts);
+        let registry = Arc::clone(&self.registry);
         tokio::task::spawn_blocking(move || {
             // A panic while holding the lock leaves the session usable: statements are atomic.
-            let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
-            operation(&mut session, &queue)
+            let mut control = session.lock().unwrap_or_else(PoisonError::into_inner);
+            if !control.registered {
+                match session_registry::register(
+                    &mut control.session,
+                    &registry.names,
+                    &registry.process,
+                ) {
+                    Ok(()) => control.registered = true,
+                    Err(error) => tracing::debug!(%error, "cannot register the control session yet; trying again with the next operation"),
+                }
+            }
+            let session = &mut control.session;
+            if let Some(timeouts) = timeouts {
+                if let Err(error) = session.set_timeouts(timeouts) {
+                    tracing::warn!(%error, "cannot set the session's timeouts; trying again with the next operation");
+                }
+            }
+            operation(session, &queue)
         })
         .await
         .expect("queue operations do not panic")
+    }
+
+    /// Takes note of a claimed task's lease: the sessions' lock and statement timeouts follow
+    /// the shortest lease (a quarter and half of it), so no statement outlives a lease.
+    fn lease_seen(&self, lease: Duration) {
+        let mut timeouts = lock(&self.timeouts);
+        if timeouts.is_none_or(|(shortest, _)| lease < shortest) {
+            *timeouts = Some((lease, SessionTimeouts::for_control(lease)));
+        }
     }
 
     /// Hands leases back; errors are logged (the leases expire anyway).
@@ -116,6 +204,17 @@ pub fn heartbeat_period(lease: Duration) -> Duration {
     (lease / 3).max(Duration::from_secs(1))
 }
 
+/// How soon a heartbeat that failed (for another reason than a lost lease) is tried again:
+/// within seconds, not a whole period later, so one failed beat never costs the lease.
+pub fn heartbeat_retry(period: Duration) -> Duration {
+    (period / 10).clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
+
+/// The pause before report attempt `attempt + 1`: 0.5 s doubling up to 10 s.
+fn report_pause(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.min(5)).min(Duration::from_secs(10))
+}
+
 /// A task that is running: its lease and how to stop it.
 struct Running {
     lease: Lease,
@@ -155,7 +254,12 @@ pub async fn run_loop(
             .run(move |s, q| q.pull(s, &consumer, capacity))
             .await;
         let claimed = match pulled {
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                for task in &claimed {
+                    control.lease_seen(task.lease_duration);
+                }
+                claimed
+            }
             Err(error) => {
                 tracing::warn!(%error, "pulling tasks failed; trying again later");
                 drop(permits);
@@ -335,14 +439,15 @@ async fn run_task(
             cancelled: false,
         })
     });
-    heartbeat_stop.cancel();
-    let _ = heartbeat.await;
-
+    // The heartbeats go on while the result is reported: a report retried through a short
+    // outage must not lose the lease meanwhile.
     if lease_lost.load(Ordering::SeqCst) {
         tracing::warn!("the task's lease was lost; dropping its result");
     } else {
         report(&control, &task, outcome, cancel.is_cancelled()).await;
     }
+    heartbeat_stop.cancel();
+    let _ = heartbeat.await;
     lock(&running).remove(&task_id);
 }
 
@@ -396,13 +501,17 @@ async fn report(
     }
 }
 
-/// Runs a report operation, retrying retryable errors; `None` when it could not be made.
+/// Runs a report operation, retrying retryable errors with backoff for [`REPORT_PATIENCE`];
+/// `None` when it could not be made.
 async fn retry_report<T, F, Fut>(operation: &'static str, mut call: F) -> Option<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, QueueError>>,
 {
-    for attempt in 1..=REPORT_ATTEMPTS {
+    let started = tokio::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         match call().await {
             Ok(value) => return Some(value),
             Err(QueueError::NotLeaseHolder { task_id }) => {
@@ -413,17 +522,16 @@ where
                 );
                 return None;
             }
-            Err(error) if error.is_retryable() && attempt < REPORT_ATTEMPTS => {
+            Err(error) if error.is_retryable() && started.elapsed() < REPORT_PATIENCE => {
                 tracing::warn!(%error, operation, attempt, "reporting the task failed, retrying");
-                tokio::time::sleep(report_backoff(attempt)).await;
+                tokio::time::sleep(report_pause(attempt)).await;
             }
             Err(error) => {
-                tracing::warn!(%error, operation, "cannot report the task; its lease will expire and it will run again");
+                tracing::warn!(%error, operation, attempt, "cannot report the task; its lease will expire and it will run again");
                 return None;
             }
         }
     }
-    None
 }
 
 /// Renews the lease until `stop`; a lost lease cancels the task.
@@ -440,16 +548,28 @@ async fn heartbeat_loop(
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(period) => {}
         }
-        let beat = lease.clone();
-        match control.run(move |s, q| q.heartbeat(s, &beat)).await {
-            Ok(()) => tracing::debug!("lease renewed"),
-            Err(QueueError::NotLeaseHolder { .. }) | Err(QueueError::UnknownTask { .. }) => {
-                tracing::warn!("lease lost (expired and re-queued); cancelling the task");
-                lease_lost.store(true, Ordering::SeqCst);
-                cancel.cancel();
-                return;
+        // Until a beat succeeds (or the lease is gone), try again every few seconds.
+        loop {
+            match control.run_heartbeat(lease.clone()).await {
+                Ok(()) => {
+                    tracing::debug!("lease renewed");
+                    break;
+                }
+                Err(QueueError::NotLeaseHolder { .. }) | Err(QueueError::UnknownTask { .. }) => {
+                    tracing::warn!("lease lost (expired and re-queued); cancelling the task");
+                    lease_lost.store(true, Ordering::SeqCst);
+                    cancel.cancel();
+                    return;
+                }
+                Err(error) => {
+                    let retry = heartbeat_retry(period);
+                    tracing::warn!(%error, retry_in_s = retry.as_secs_f64(), "heartbeat failed; trying again shortly");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(retry) => {}
+                    }
+                }
             }
-            Err(error) => tracing::warn!(%error, "heartbeat failed; trying again"),
         }
     }
 }
@@ -465,6 +585,26 @@ mod tests {
         assert_eq!(jittered(interval, 1.0), Duration::from_secs(12));
         assert_eq!(jittered(interval, 0.5), Duration::from_secs(10));
         assert_eq!(jittered(interval, 7.0), Duration::from_secs(12));
+    }
+
+    #[test]
+    fn a_failed_heartbeat_is_tried_again_within_seconds() {
+        assert_eq!(
+            heartbeat_retry(heartbeat_period(Duration::from_secs(300))),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            heartbeat_retry(heartbeat_period(Duration::from_secs(10))),
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn report_pauses_grow_to_ten_seconds() {
+        assert_eq!(report_pause(1), Duration::from_secs(1));
+        assert_eq!(report_pause(2), Duration::from_secs(2));
+        assert_eq!(report_pause(5), Duration::from_secs(10));
+        assert_eq!(report_pause(40), Duration::from_secs(10));
     }
 
     #[test]

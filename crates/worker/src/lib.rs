@@ -16,13 +16,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use config_schema::worker::{TaskSourceKind, WorkerConfig};
+use migration_core::metadata::session_registry::{self, DaemonProcess};
 use migration_core::metadata::MetadataNames;
+use migration_core::queue::task::default_lease;
 use migration_core::queue::{Consumer, ExecutorType, Queue, Transport};
-use migration_core::snowflake::{profile, ConnectParams, Session};
+use migration_core::snowflake::{
+    default_loading_statement_timeout, profile, ConnectParams, Session, SessionTimeouts,
+};
 use migration_core::source::parquet_sink::ParquetOptions;
 use tokio_util::sync::CancellationToken;
 
-use crate::daemon::{run_loop, Control, LoopSettings};
+use crate::daemon::{run_loop, Control, LoopSettings, Registry};
 use crate::handlers::TaskContext;
 use crate::stage_upload::SessionPool;
 
@@ -119,11 +123,28 @@ pub async fn run_connected(
     let source = source_spec::source_spec(&config.source)?
         .with_max_value_bytes(usize::try_from(app.max_value_bytes).unwrap_or(usize::MAX));
 
-    let connect_params = snowflake.clone();
-    let session = tokio::task::spawn_blocking(move || Session::connect(&connect_params))
-        .await
-        .context("connecting to Snowflake was interrupted")?
-        .with_context(|| format!("cannot connect to Snowflake at {}", snowflake.endpoint()))?;
+    // Two control sessions (the loop's and the heartbeats'), each with timeouts for the
+    // default lease until a claimed task's lease says otherwise.
+    let mut control_params = snowflake.clone();
+    control_params.timeouts = SessionTimeouts::for_control(default_lease());
+    // Both may hold locks (the direct transport's transactions); the sessions of daemons
+    // killed on this host may hold the queue's locks: they are ended first. The control
+    // sessions register themselves before their first operation (see `Control`).
+    let registry_names = names.clone();
+    let process = DaemonProcess::this(&options.consumer_id);
+    let (session, heartbeat_session) = tokio::task::spawn_blocking(move || {
+        let mut session = Session::connect(&control_params)?;
+        let heartbeat_session = Session::connect(&control_params)?;
+        session_registry::end_dead_sessions_or_warn(&mut session, &registry_names, &process);
+        Ok::<_, migration_core::snowflake::SnowflakeError>((session, heartbeat_session))
+    })
+    .await
+    .context("connecting to Snowflake was interrupted")?
+    .with_context(|| format!("cannot connect to Snowflake at {}", snowflake.endpoint()))?;
+    // Upload sessions PUT files for long, so their statements get the loading timeout.
+    let mut upload_params = snowflake.clone();
+    upload_params.timeouts =
+        SessionTimeouts::for_loading(default_lease(), default_loading_statement_timeout());
     tracing::info!(
         endpoint = %snowflake.endpoint(),
         metadata = %names.data_migration_qualified(),
@@ -135,7 +156,7 @@ pub async fn run_connected(
     let context = Arc::new(TaskContext {
         platform: config.source.platform(),
         source,
-        upload_sessions: Arc::new(SessionPool::new(snowflake)),
+        upload_sessions: Arc::new(SessionPool::new(upload_params)),
         names,
         local_dir: options.local_dir.clone(),
         parquet: options.parquet.clone(),
@@ -151,6 +172,11 @@ pub async fn run_connected(
         grace_period: options.grace_period,
         cancel_wait: options.cancel_wait,
     };
-    run_loop(settings, context, Control::new(session, queue), shutdown).await;
+    let registry = Registry {
+        names: context.names.clone(),
+        process: DaemonProcess::this(&options.consumer_id),
+    };
+    let control = Control::new(session, heartbeat_session, queue, registry);
+    run_loop(settings, context, control, shutdown).await;
     Ok(())
 }

@@ -14,7 +14,7 @@ use super::MetadataNames;
 /// Objects needed before the ledger can be read: database, schemas, ledger, lock.
 pub const BOOTSTRAP: &str = include_str!("../../../../sql/metadata/bootstrap.sql");
 
-const MIGRATION_FILES: [(&str, &str); 4] = [
+const MIGRATION_FILES: [(&str, &str); 5] = [
     (
         "V001__workflow_and_task_queue.sql",
         include_str!("../../../../sql/metadata/V001__workflow_and_task_queue.sql"),
@@ -30,6 +30,10 @@ const MIGRATION_FILES: [(&str, &str); 4] = [
     (
         "V004__data_validation.sql",
         include_str!("../../../../sql/metadata/V004__data_validation.sql"),
+    ),
+    (
+        "V005__daemon_sessions.sql",
+        include_str!("../../../../sql/metadata/V005__daemon_sessions.sql"),
     ),
 ];
 
@@ -96,7 +100,7 @@ mod tests {
     #[test]
     fn versions_are_increasing_and_unique() {
         let versions: Vec<i64> = migrations().iter().map(|m| m.version).collect();
-        assert_eq!(versions, vec![1, 2, 3, 4]);
+        assert_eq!(versions, vec![1, 2, 3, 4, 5]);
         assert_eq!(migrations()[0].description, "workflow and task queue");
     }
 

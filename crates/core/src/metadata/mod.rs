@@ -8,6 +8,7 @@
 mod deploy;
 pub mod migrations;
 mod names;
+pub mod session_registry;
 pub mod sql_script;
 mod workflow;
 

@@ -55,9 +55,13 @@ pub fn default_max_retries() -> u32 {
     3
 }
 
-/// Expired leases allowed by default.
+/// Expired leases allowed by default: many more than retries. A retry follows an error the
+/// task itself reported; an expired lease almost always means its holder died or lost
+/// Snowflake (a killed or restarted process, a lost machine, a network partition) while the
+/// task was healthy, and each such event abandons every task the holder ran. A poisonous task
+/// that kills every process running it still fails for good, after this many holders.
 pub fn default_max_abandonments() -> u32 {
-    3
+    10
 }
 
 /// Lease granted per claim and per heartbeat by default.

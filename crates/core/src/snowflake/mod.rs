@@ -11,9 +11,11 @@ mod error;
 mod params;
 pub mod profile;
 mod session;
+mod session_settings;
 mod value;
 
 pub use error::{classify, first_line, DriverFailure, DriverStatus, ErrorKind, SnowflakeError};
 pub use params::{default_login_timeout, Auth, ConnectParams, Protocol};
 pub use session::{may_change_data, PutOutcome, Session};
+pub use session_settings::{default_loading_statement_timeout, session_setup_sql, SessionTimeouts};
 pub use value::{batches_to_rows, params_batch, SqlValue};

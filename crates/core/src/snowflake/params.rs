@@ -7,6 +7,7 @@ use std::time::Duration;
 use config_schema::connection_profile::{self, Authenticator, ConnectionProfile};
 
 use super::error::SnowflakeError;
+use super::session_settings::SessionTimeouts;
 
 /// How the session authenticates.
 #[derive(Clone, PartialEq, Eq)]
@@ -81,6 +82,8 @@ pub struct ConnectParams {
     pub driver_path: Option<PathBuf>,
     /// How long logging in may take, retries included.
     pub login_timeout: Duration,
+    /// Lock and statement timeouts set right after each login (with TIMEZONE = 'UTC').
+    pub timeouts: SessionTimeouts,
 }
 
 /// Default for [`ConnectParams::login_timeout`].
@@ -104,6 +107,7 @@ impl ConnectParams {
             protocol: Protocol::default(),
             driver_path: None,
             login_timeout: default_login_timeout(),
+            timeouts: SessionTimeouts::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use arrow::array::RecordBatch;
 use super::adbc::{AdbcConnection, AdbcFailure};
 use super::error::{classify, first_line, ErrorKind, SnowflakeError};
 use super::params::ConnectParams;
+use super::session_settings::{session_setup_sql, SessionTimeouts};
 use super::value::{batches_to_rows, SqlValue};
 
 /// An open Snowflake session.
@@ -47,14 +48,29 @@ pub struct PutOutcome {
 }
 
 impl Session {
-    /// Logs in.
+    /// Logs in and sets the session's timeouts and TIMEZONE = 'UTC'
+    /// ([`super::session_settings`]).
     pub fn connect(params: &ConnectParams) -> Result<Session, SnowflakeError> {
-        let connection = AdbcConnection::open(params)?;
+        let connection = open_configured(params)?;
         Ok(Session {
             params: params.clone(),
             connection,
             in_transaction: false,
         })
+    }
+
+    /// Changes the session's lock and statement timeouts (kept for a later re-login as well);
+    /// nothing is sent when they are already these.
+    pub fn set_timeouts(&mut self, timeouts: SessionTimeouts) -> Result<(), SnowflakeError> {
+        if self.params.timeouts == timeouts {
+            return Ok(());
+        }
+        // TIMEZONE is set already; only the timeouts change.
+        for sql in session_setup_sql(&timeouts).iter().take(2) {
+            self.execute(sql, &[])?;
+        }
+        self.params.timeouts = timeouts;
+        Ok(())
     }
 
     /// The parameters this session was opened with.
@@ -228,12 +244,30 @@ impl Session {
                     && (!self.in_transaction || leading_keyword(sql) == "ROLLBACK") =>
             {
                 tracing::warn!(account = %self.params.account, "snowflake session expired; logging in again");
-                self.connection = AdbcConnection::open(&self.params)?;
+                self.connection = open_configured(&self.params)?;
                 call(&mut self.connection).map_err(|failure| statement_error(sql, failure))
             }
             Err(failure) => Err(statement_error(sql, failure)),
         }
     }
+}
+
+/// Logs in and runs the session setup statement. A setup that fails is a failed login: a
+/// session without its timeouts could wait for hours.
+fn open_configured(params: &ConnectParams) -> Result<AdbcConnection, SnowflakeError> {
+    let mut connection = AdbcConnection::open(params)?;
+    for sql in session_setup_sql(&params.timeouts) {
+        if let Err(failure) = connection.execute_update(&sql, &[]) {
+            let error = statement_error(&sql, failure);
+            return Err(SnowflakeError::Connect {
+                account: params.account.clone(),
+                endpoint: params.endpoint(),
+                kind: error.kind(),
+                message: format!("the session setup failed: {error}"),
+            });
+        }
+    }
+    Ok(connection)
 }
 
 /// Turns a failed call into the session's error, deciding whether the outcome is unknown.
