@@ -81,22 +81,17 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
     );
     let mut worker = e2e.start_worker("worker-2", 2);
 
-    // 2. kill -9 the orchestrator right after a COPY: best caught when LOAD_HISTORY already
-    //    lists a file the ledger does not (COPY committed, its bookkeeping not yet). That
-    //    window is short; once half the loads are done without catching it, any running load
-    //    will do.
+    // 2. kill -9 the orchestrator while a load runs. A load's COPY, ledger rows and completion
+    //    are one transaction, so no outside reader can see "copied but not recorded"; the
+    //    in-process tests (crates/orchestrator/tests/daemon.rs) crash it between COPY and
+    //    COMMIT. Here: once at least one load completed, the next one seen running.
     let probe = format!(
         "SELECT
-           (SELECT COUNT(*) FROM {db}.INFORMATION_SCHEMA.LOAD_HISTORY
-             WHERE SCHEMA_NAME = 'FAULTS' AND TABLE_NAME = 'BIG' AND STATUS = 'LOADED'),
-           (SELECT COUNT(*) FROM {ledger}),
            (SELECT COUNT(*) FROM {queue} WHERE KIND = 'load' AND STATUS = 'completed'),
-           (SELECT COUNT(*) FROM {queue} WHERE KIND = 'load'),
-           (SELECT MIN(ID) FROM {queue} WHERE KIND = 'load' AND STATUS = 'executing')",
-        ledger = e2e.metadata("LOADED_FILE")
+           (SELECT MIN(ID) FROM {queue} WHERE KIND = 'load' AND STATUS = 'executing')"
     );
     let started = Instant::now();
-    let (killed_load, caught_after_copy) = loop {
+    let killed_load = loop {
         assert!(
             started.elapsed() < Duration::from_secs(90),
             "no load task ran within 90 s"
@@ -107,13 +102,9 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         let row = &rows[0];
         let number =
             |i: usize| -> u64 { row[i].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0) };
-        let (history, ledger, completed, loads, executing) =
-            (number(0), number(1), number(2), number(3), number(4));
-        if executing > 0 && history > ledger {
-            break (executing, true);
-        }
-        if executing > 0 && completed >= 1 && completed * 2 >= loads {
-            break (executing, false);
+        let (completed, executing) = (number(0), number(1));
+        if executing > 0 && completed >= 1 {
+            break executing;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -150,9 +141,7 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
         "the killed extract ran again: {extract:?}"
     );
     let load = task(killed_load);
-    eprintln!(
-        "killed extract task: {extract:?}; killed load task: {load:?} (caught between COPY and ledger: {caught_after_copy})"
-    );
+    eprintln!("killed extract task: {extract:?}; killed load task: {load:?}");
     assert_eq!(load[0].as_deref(), Some("completed"), "{load:?}");
 
     // Every partition loaded, no task failed for good.
@@ -172,7 +161,7 @@ fn killed_worker_and_orchestrator_lose_and_duplicate_nothing() {
     );
     assert_eq!(row[0], row[1], "every partition loaded: {row:?}");
     assert_eq!(row[2].as_deref(), Some("0"), "{row:?}");
-    // SUM comes back as text such as `320000.0`.
+    // SUM comes back as text (`320000`).
     let sum = |i: usize| row[i].as_deref().and_then(|v| v.parse::<f64>().ok());
     assert_eq!(sum(3), Some(ROWS as f64), "rows extracted: {row:?}");
     assert_eq!(sum(4), Some(ROWS as f64), "rows loaded: {row:?}");

@@ -179,7 +179,11 @@ fn launch() -> Result<Emulator, String> {
     if std::env::var_os("SFEMU_KEEP_LOGS").is_none() {
         command.arg("--remove-on-exit").arg(work_dir.path());
     }
+    // Strict mode (Snowflake's behaviour where fakesnow is lenient) unless the caller chose:
+    // `SFEMU_STRICT=0 cargo test` runs a suite against the lenient emulator.
+    let strict = std::env::var_os("SFEMU_STRICT").unwrap_or_else(|| "1".into());
     let mut child = command
+        .env("SFEMU_STRICT", strict)
         .env("PYTHONPATH", emulator_source_dir())
         .env("TMPDIR", work_dir.path())
         .stdin(Stdio::piped())
