@@ -120,6 +120,25 @@ class LoadHistoryTest(Fixture):
         self.assertEqual(self.count(f"{fresh}.S.T"), 2 * workers)
         self.assertEqual(len(self.history(fresh)), workers)
 
+    def test_create_table_if_not_exists_keeps_the_history_of_the_existing_table(self) -> None:
+        # The table is not new, so (as in Snowflake) its load metadata stays: the file is not
+        # loaded twice. A table created anew (OR REPLACE, or after DROP) starts without one.
+        self.stage_file("a", "f1.parquet", self.rows([1, 2]))
+        self.assertEqual(len(self.copy(self.cur, "a")), 1)
+        self.cur.execute(f"CREATE TABLE IF NOT EXISTS {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.cur.fetchall(), [("T already exists, statement succeeded.",)])
+        self.assertEqual(self.copy(self.cur, "a"), [("Copy executed with 0 files processed.",)])
+        self.assertEqual(self.count(), 2)
+        self.assertEqual(self.history(), [("S", "T", "LOADED", 2)])
+
+        self.cur.execute(f"CREATE OR REPLACE TABLE {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.history(), [])
+        self.assertEqual(len(self.copy(self.cur, "a")), 1)
+        self.cur.execute(f"DROP TABLE {self.target}.S.T")
+        self.cur.execute(f"CREATE TABLE IF NOT EXISTS {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.cur.fetchall(), [("Table T successfully created.",)])
+        self.assertEqual(self.history(), [])
+
     def test_a_database_without_fakesnow_objects_gets_them_at_its_first_copy(self) -> None:
         import fakesnow.server  # noqa: PLC0415
 
