@@ -1,4 +1,4 @@
-"""CREATE TABLE IF NOT EXISTS as Snowflake runs it:
+"""CREATE DATABASE and CREATE TABLE IF NOT EXISTS as Snowflake runs them when sessions race:
 
 * `CREATE TABLE IF NOT EXISTS` of a table that exists does nothing (answer `<name> already
   exists, statement succeeded.`). fakesnow ran it and then, believing the table new, deleted
@@ -8,11 +8,17 @@
   CREATE (with its DELETE) run in one transaction: a table another session creates after the
   check makes the CREATE fail with a write-write conflict (statements.py waits and runs it
   again, and then it finds the table), and the DELETE cannot see history committed after it.
+* `CREATE DATABASE` statements run one at a time. fakesnow turns them into `ATTACH [IF NOT
+  EXISTS]`, and DuckDB's ATTACH IF NOT EXISTS checks, then attaches: two sessions creating the
+  same new database at once both attached it and the second failed ("Failed to attach
+  database: database with name ... already exists"). The lock also covers the database's
+  info-schema objects fakesnow creates after the ATTACH, and copy_into.ensure_info_schema.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +27,11 @@ import sqlglot
 import sqlglot.errors
 from sqlglot import exp
 
+# Held while a CREATE DATABASE runs, and while a COPY creates a database's missing info-schema
+# objects (re-entrant: a statement may hold it when it creates them).
+database_lock = threading.RLock()
+
+CREATE_DATABASE_RE = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?(TRANSIENT\s+)?DATABASE\b", re.IGNORECASE)
 CREATE_TABLE_IF_NOT_EXISTS_RE = re.compile(
     r"^\s*CREATE\s+((TEMP|TEMPORARY|TRANSIENT|VOLATILE|LOCAL|GLOBAL)\s+)*TABLE\s+IF\s+NOT\s+EXISTS\b",
     re.IGNORECASE,
@@ -72,6 +83,9 @@ def run(
     answer: Callable[[str], Any],
 ) -> Any:  # noqa: ANN401
     """Runs the statement through fakesnow (`run_fakesnow`), or answers it (`answer(sql)`)."""
+    if CREATE_DATABASE_RE.match(command):
+        with database_lock:
+            return run_fakesnow()
     conn = cursor._conn  # noqa: SLF001
     names = table_if_not_exists(command, conn.database, conn.schema)
     if names is None:

@@ -588,7 +588,7 @@ def install() -> None:
         log = _log_of_conn(conn)
 
         def through_ddl() -> FakeSnowflakeCursor:
-            # CREATE TABLE IF NOT EXISTS of an existing table is a no-op
+            # CREATE DATABASE one at a time, CREATE TABLE IF NOT EXISTS of an existing table a no-op
             return ddl.run(
                 cursor,
                 statement_body(command),
