@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sfemu import arrow_fixes, copy_into, numbers, protocol, semi_structured, sessions, statements
+from sfemu import arrow_fixes, copy_into, ddl, numbers, protocol, semi_structured, sessions, statements
 
 # Role named at login, per session token (fakesnow does not keep it).
 _roles: dict[str, str | None] = {}
@@ -208,7 +208,8 @@ async def create_database(request: Request) -> Response:
     def create() -> None:
         conn = fs_server.shared_fs.connect(None, None)
         cursor = conn.cursor()
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {name}")
+        with ddl.database_lock:  # as every CREATE DATABASE (ddl.py)
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS {name}")
         cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {name}.PUBLIC")
         conn.close()
 

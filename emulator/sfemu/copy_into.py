@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from fakesnow.transforms.options import parse_options
 from sqlglot import exp
 
 from sfemu import parquet_semantics as semantics
-from sfemu import sessions, settings, statements
+from sfemu import ddl, sessions, settings, statements
 from sfemu.parquet_semantics import literal, quote
 
 ZERO_FILES_SQL = "SELECT 'Copy executed with 0 files processed.' AS \"status\""
@@ -171,11 +170,6 @@ def listed_files(source: str, files: list[str]) -> list[str]:
 
 # --- the load history ---------------------------------------------------------------------
 
-# Serialises the creation of a database's info-schema objects between sessions (DuckDB answers
-# two concurrent CREATE ... IF NOT EXISTS of one object with a write-write conflict).
-_ensure_lock = threading.Lock()
-
-
 def ensure_info_schema(duck_conn: DuckDBPyConnection, database: str) -> None:
     """Creates the database's fakesnow info-schema objects (the load history among them) when
     they are missing, in a transaction of their own so no other transaction can hide or undo
@@ -187,7 +181,10 @@ def ensure_info_schema(duck_conn: DuckDBPyConnection, database: str) -> None:
     )
     if duck_conn.execute(check, [database]).fetchone()[0]:
         return  # (seen by the session itself, which may have created it in its transaction)
-    with _ensure_lock, duck_conn.cursor() as own:
+    # ddl.database_lock serialises their creation with CREATE DATABASE (which creates them too)
+    # and with other COPYs: DuckDB answers two concurrent CREATE ... IF NOT EXISTS of one object
+    # with a write-write conflict.
+    with ddl.database_lock, duck_conn.cursor() as own:
         if own.execute(check, [database]).fetchone()[0]:
             return
         for attempt in range(50):

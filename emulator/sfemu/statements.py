@@ -38,7 +38,7 @@ import sqlglot.errors
 from fakesnow import info_schema
 from fakesnow.cursor import FakeSnowflakeCursor
 
-from sfemu import cross_database, scripting, sessions, settings, system_functions
+from sfemu import cross_database, ddl, scripting, sessions, settings, system_functions
 
 BEGIN_RE = re.compile(r"^\s*(BEGIN(\s+(TRANSACTION|WORK))?|START\s+TRANSACTION)\s*;?\s*$", re.IGNORECASE)
 END_RE = re.compile(r"^\s*(COMMIT|ROLLBACK)\b", re.IGNORECASE)
@@ -586,16 +586,27 @@ def install() -> None:
         (cross_database.py); the session's own connection outside explicit transactions."""
         conn = cursor._conn  # noqa: SLF001
         log = _log_of_conn(conn)
+
+        def through_ddl() -> FakeSnowflakeCursor:
+            # CREATE DATABASE one at a time, CREATE TABLE IF NOT EXISTS of an existing table a no-op
+            return ddl.run(
+                cursor,
+                statement_body(command),
+                in_transaction=log.open or bool(getattr(conn, "_in_transaction", False)),
+                run_fakesnow=lambda: original(cursor, command, *args, **kwargs),
+                answer=lambda sql: original(cursor, sql, server=True),
+            )
+
         if not log.open or BEGIN_RE.match(command) or END_RE.match(command):
-            return original(cursor, command, *args, **kwargs)
+            return through_ddl()
         chosen = log.routing.route(conn, command)
         if chosen is conn._duck_conn:  # noqa: SLF001
-            return original(cursor, command, *args, **kwargs)
+            return through_ddl()
         log.routing.sync(conn, chosen)
         saved = cursor._duck_conn  # noqa: SLF001
         cursor._duck_conn = chosen  # noqa: SLF001
         try:
-            return original(cursor, command, *args, **kwargs)
+            return through_ddl()
         finally:
             cursor._duck_conn = saved  # noqa: SLF001
 

@@ -88,18 +88,33 @@ class LoadHistoryTest(Fixture):
         self.assertEqual(self.count(f"{second}.S.T"), 2)
 
     def test_concurrent_copies_into_a_database_created_moments_before(self) -> None:
-        fresh = harness.unique("FRESH")
-        workers = 6
+        # Every worker runs the project's preparation (CREATE ... IF NOT EXISTS of the database,
+        # schema and table), then its COPY from another session. Half of them start together
+        # (their CREATE DATABASEs race); the other half start once a first COPY has committed,
+        # so their DDL runs while, and after, the others load. Nothing may fail and no load
+        # history may go missing. Several rounds, each into a new database, because the
+        # interleavings depend on the machine's load.
+        workers, rounds = 10, 3
         for i in range(workers):
             self.stage_file(f"p{i}", "f.parquet", self.rows([i * 10 + 1, i * 10 + 2]))
+        for round_ in range(rounds):
+            with self.subTest(round=round_):
+                self.concurrent_round(harness.unique("FRESH"), workers)
+
+    def concurrent_round(self, fresh: str, workers: int) -> None:
         errors: list[str] = []
-        start = threading.Barrier(workers)
+        early = workers // 2
+        start = threading.Barrier(early)
+        first_copy_done = threading.Event()
 
         def load(i: int) -> None:
             try:
                 conn = harness.connect()  # no current database, like a pooled session
                 cursor = conn.cursor()
-                start.wait()
+                if i < early:
+                    start.wait(timeout=60)
+                elif not first_copy_done.wait(timeout=60):
+                    raise RuntimeError("no early worker finished its COPY")
                 cursor.execute(f"CREATE DATABASE IF NOT EXISTS {fresh}")
                 cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {fresh}.S")
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS {fresh}.S.T (ID INT, NAME VARCHAR)")
@@ -110,6 +125,9 @@ class LoadHistoryTest(Fixture):
                 conn.close()
             except Exception as error:  # noqa: BLE001
                 errors.append(f"{i}: {error}")
+            finally:
+                if i < early:
+                    first_copy_done.set()
 
         threads = [threading.Thread(target=load, args=(i,)) for i in range(workers)]
         for thread in threads:
@@ -119,6 +137,25 @@ class LoadHistoryTest(Fixture):
         self.assertEqual(errors, [])
         self.assertEqual(self.count(f"{fresh}.S.T"), 2 * workers)
         self.assertEqual(len(self.history(fresh)), workers)
+
+    def test_create_table_if_not_exists_keeps_the_history_of_the_existing_table(self) -> None:
+        # The table is not new, so (as in Snowflake) its load metadata stays: the file is not
+        # loaded twice. A table created anew (OR REPLACE, or after DROP) starts without one.
+        self.stage_file("a", "f1.parquet", self.rows([1, 2]))
+        self.assertEqual(len(self.copy(self.cur, "a")), 1)
+        self.cur.execute(f"CREATE TABLE IF NOT EXISTS {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.cur.fetchall(), [("T already exists, statement succeeded.",)])
+        self.assertEqual(self.copy(self.cur, "a"), [("Copy executed with 0 files processed.",)])
+        self.assertEqual(self.count(), 2)
+        self.assertEqual(self.history(), [("S", "T", "LOADED", 2)])
+
+        self.cur.execute(f"CREATE OR REPLACE TABLE {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.history(), [])
+        self.assertEqual(len(self.copy(self.cur, "a")), 1)
+        self.cur.execute(f"DROP TABLE {self.target}.S.T")
+        self.cur.execute(f"CREATE TABLE IF NOT EXISTS {self.target}.S.T (ID INT, NAME VARCHAR)")
+        self.assertEqual(self.cur.fetchall(), [("Table T successfully created.",)])
+        self.assertEqual(self.history(), [])
 
     def test_a_database_without_fakesnow_objects_gets_them_at_its_first_copy(self) -> None:
         import fakesnow.server  # noqa: PLC0415
