@@ -582,15 +582,11 @@ fn extract_partition(
     (outcome.rows, outcome.checksum)
 }
 
-/// Writes the metadata a completed workflow leaves for `tables` (deploying the metadata
-/// first): one TABLE_METADATA row each, with the analysis, and one completed
-/// PARTITION_METADATA row per extracted partition with its rows and checksum. The workflow id.
+/// Writes the metadata a completed workflow leaves for `tables` (the metadata is deployed:
+/// [`load`] did it for their COPY): one TABLE_METADATA row each, with the analysis, and one
+/// completed PARTITION_METADATA row per extracted partition with its rows and checksum. The
+/// workflow id.
 fn register_completed_workflow(env: &Env, session: &mut Session, tables: &[&Loaded]) -> i64 {
-    let options = DeployOptions {
-        procedures: false,
-        ..DeployOptions::default()
-    };
-    metadata::deploy(session, &env.names, &options).expect("deploy the metadata");
     let workflow_id: i64 = rand_id();
     for (i, table) in tables.iter().enumerate() {
         let source_identifier = format!("{}#{i}", table.plan.table.display_name());
