@@ -2,15 +2,14 @@
 //!
 //! These types serialize to the same JSON shape as the input file, with every default written
 //! out, so the orchestrator can store the merged configuration in the WORKFLOW row and anyone
-//! can read it back (deserializing re-validates through the raw structs).
+//! can read it back: `validate` implements `Deserialize` for [`WorkflowConfig`] and
+//! [`TableConfig`] by reading the raw structs and validating them again, so this module does
+//! not depend on `raw` or `validate`.
 
 use serde::{Serialize, Serializer};
 
-pub use super::raw::{
-    ColumnNameMapping, ColumnTypeMapping, ExistingRows, IcebergMigrationStrategy, TableType,
-};
-use super::raw::{RawTableConfig, RawWorkflowConfig};
-use crate::problem::Problems;
+pub use super::choices::{ExistingRows, IcebergMigrationStrategy, TableType};
+pub use super::column_mapping::{ColumnNameMapping, ColumnTypeMapping};
 
 /// The default `schemaVersion`.
 pub fn default_schema_version() -> String {
@@ -23,8 +22,8 @@ pub fn default_iceberg_catalog() -> String {
 }
 
 /// A checked workflow configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "RawWorkflowConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct WorkflowConfig {
     pub schema_version: String,
     /// Every table with `defaultTableConfiguration` merged in.
@@ -34,8 +33,8 @@ pub struct WorkflowConfig {
 }
 
 /// One table, complete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "RawTableConfig")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TableConfig {
     pub source: SourceTable,
     pub target: TargetTable,
@@ -159,100 +158,5 @@ impl Serialize for PartitionSize {
                 map.end()
             }
         }
-    }
-}
-
-impl TryFrom<RawWorkflowConfig> for WorkflowConfig {
-    type Error = Problems;
-
-    /// Validates a stored configuration, without the platform-specific checks.
-    fn try_from(raw: RawWorkflowConfig) -> Result<Self, Self::Error> {
-        super::validate::validate_stored_workflow(raw)
-    }
-}
-
-impl TryFrom<RawTableConfig> for TableConfig {
-    type Error = Problems;
-
-    /// Validates one stored table: every value is its own, paths are relative to the table.
-    fn try_from(raw: RawTableConfig) -> Result<Self, Self::Error> {
-        let origins = super::merge::Origins::all_own(&raw);
-        let mut ctx = super::validate::TableContext::new("", 0, &raw, &origins);
-        ctx.stored = true;
-        let mut report = super::validate::Report::default();
-        let table = super::validate::validate_table(&ctx, &raw, None, &mut report);
-        match table {
-            Some(table) if report.problems.is_empty() => Ok(table),
-            _ => Err(report.problems),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::workflow::parse_workflow_value;
-
-    fn table(default_target: serde_json::Value, target: serde_json::Value) -> serde_json::Value {
-        serde_json::json!({
-            "defaultTableConfiguration": {"target": default_target, "columnNamesToPartitionBy": ["id"]},
-            "tables": [{
-                "source": {"databaseName": "d", "schemaName": "s", "tableName": "t"},
-                "target": target
-            }]
-        })
-    }
-
-    #[test]
-    fn existing_rows_defaults_to_refuse_is_inherited_and_round_trips() {
-        let names = serde_json::json!({"databaseName": "D", "schemaName": "S", "tableName": "T"});
-        let plain = parse_workflow_value(&table(serde_json::json!({}), names.clone()), None)
-            .expect("valid");
-        assert_eq!(plain.tables[0].target.existing_rows, ExistingRows::Refuse);
-
-        let inherited = parse_workflow_value(
-            &table(
-                serde_json::json!({"existingRows": "truncate"}),
-                names.clone(),
-            ),
-            None,
-        )
-        .expect("valid");
-        assert_eq!(
-            inherited.tables[0].target.existing_rows,
-            ExistingRows::Truncate
-        );
-
-        let mut own = names.clone();
-        own["existingRows"] = "append".into();
-        let overridden = parse_workflow_value(
-            &table(serde_json::json!({"existingRows": "truncate"}), own),
-            None,
-        )
-        .expect("valid");
-        let stored = serde_json::to_value(&overridden.tables[0]).expect("serializes");
-        assert_eq!(stored["target"]["existingRows"], "append");
-        let read_back: TableConfig = serde_json::from_value(stored).expect("reads back");
-        assert_eq!(read_back.target.existing_rows, ExistingRows::Append);
-
-        // A configuration stored before the field existed reads as the default.
-        let mut old = serde_json::to_value(&plain.tables[0]).expect("serializes");
-        old["target"]
-            .as_object_mut()
-            .expect("object")
-            .remove("existingRows");
-        let read_old: TableConfig = serde_json::from_value(old).expect("reads back");
-        assert_eq!(read_old.target.existing_rows, ExistingRows::Refuse);
-    }
-
-    #[test]
-    fn an_unknown_existing_rows_value_is_refused() {
-        let mut names =
-            serde_json::json!({"databaseName": "D", "schemaName": "S", "tableName": "T"});
-        names["existingRows"] = "replace".into();
-        let error = parse_workflow_value(&table(serde_json::json!({}), names), None)
-            .expect_err("unknown value")
-            .to_string();
-        assert!(error.contains("existingRows"), "{error}");
     }
 }

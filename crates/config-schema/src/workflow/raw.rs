@@ -7,6 +7,9 @@ use schemars::schema::{Schema, SchemaObject};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::choices::{ExistingRows, IcebergMigrationStrategy, TableType};
+pub use super::column_mapping::{ColumnNameMapping, ColumnTypeMapping};
+
 /// A data-migration workflow configuration.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -82,28 +85,6 @@ pub struct RawTargetIdentifier {
     pub existing_rows: Option<ExistingRows>,
 }
 
-/// What a workflow does with rows already in its target table (`target.existingRows`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ExistingRows {
-    /// Fail the table, naming it and this option: a fresh workflow never appends silently.
-    #[default]
-    Refuse,
-    /// Keep the rows and add the source's rows to them.
-    Append,
-    /// Empty the table before any partition is loaded.
-    Truncate,
-}
-
-/// The kind of Snowflake table created.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TableType {
-    #[default]
-    Native,
-    Iceberg,
-}
-
 /// `target.icebergConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -124,15 +105,6 @@ pub struct RawIcebergConfig {
     pub source_data_stage: Option<String>,
     /// catalog_link, convert_to_managed or copy_files. Inferred from catalog when omitted.
     pub migration_strategy: Option<IcebergMigrationStrategy>,
-}
-
-/// How an Iceberg target is filled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IcebergMigrationStrategy {
-    CatalogLink,
-    ConvertToManaged,
-    CopyFiles,
 }
 
 /// `extraction`.
@@ -173,26 +145,6 @@ pub enum SynchronizationKind {
     None,
     Checksum,
     Watermark,
-}
-
-/// `columnTypeMappings[]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ColumnTypeMapping {
-    /// Type name in the source system, e.g. "MONEY".
-    pub source_type: String,
-    /// Snowflake type, e.g. "DECIMAL(19,4)".
-    pub target_type: String,
-}
-
-/// `columnNameMappings[]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ColumnNameMapping {
-    /// Column name in the source.
-    pub source_name: String,
-    /// Column name in Snowflake.
-    pub target_name: String,
 }
 
 /// `partitionSize`: "auto" or an object with exactly one size.

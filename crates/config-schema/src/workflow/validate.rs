@@ -10,8 +10,14 @@
 //! table, a `migrationStrategy` its catalog cannot use, ...) is refused only when the table
 //! wrote it; when the table inherited it, it is ignored for that table and a [`Note`] says so.
 //! An inherited value that no table inheriting it uses is refused at its path in the defaults.
+//!
+//! Reading a stored configuration back is validating it again, so the `Deserialize` impls of
+//! the model's [`WorkflowConfig`] and [`TableConfig`] live here too: they read the raw structs
+//! and check them (see [`validate_stored_workflow`]).
 
 use std::collections::HashSet;
+
+use serde::{Deserialize, Deserializer};
 
 use super::merge::{merge_table_traced, Origin, Origins};
 use super::model::{
@@ -24,10 +30,10 @@ use super::raw::{
     SynchronizationKind, TableType,
 };
 use crate::identifier::{case_insensitive_key, check_snowflake_name, check_source_name};
+use crate::platform::SourcePlatform;
 use crate::problem::{child_index, child_key, path_within, Checked, Note, Problems};
 use crate::snowflake_type::check_snowflake_type;
 use crate::where_clause::check_where_clause_on;
-use crate::SourcePlatform;
 
 /// The schema major version this build reads.
 pub const SUPPORTED_SCHEMA_MAJOR: u64 = 1;
@@ -58,8 +64,50 @@ pub fn check_workflow(
 /// created, and the plan and every extraction check `whereClauseCriteria` again with the
 /// platform, so the platform-dependent scan is left to them: a SQL Server filter such as
 /// `[it's] = 1` must read back although other platforms' scanners refuse it.
-pub(crate) fn validate_stored_workflow(raw: RawWorkflowConfig) -> Result<WorkflowConfig, Problems> {
+fn validate_stored_workflow(raw: RawWorkflowConfig) -> Result<WorkflowConfig, Problems> {
     check(raw, None, true).map(|checked| checked.config)
+}
+
+impl TryFrom<RawWorkflowConfig> for WorkflowConfig {
+    type Error = Problems;
+
+    /// Validates a stored configuration, without the platform-specific checks.
+    fn try_from(raw: RawWorkflowConfig) -> Result<Self, Self::Error> {
+        validate_stored_workflow(raw)
+    }
+}
+
+impl TryFrom<RawTableConfig> for TableConfig {
+    type Error = Problems;
+
+    /// Validates one stored table: every value is its own, paths are relative to the table.
+    fn try_from(raw: RawTableConfig) -> Result<Self, Self::Error> {
+        let origins = Origins::all_own(&raw);
+        let mut ctx = TableContext::new("", 0, &raw, &origins);
+        ctx.stored = true;
+        let mut report = Report::default();
+        let table = validate_table(&ctx, &raw, None, &mut report);
+        match table {
+            Some(table) if report.problems.is_empty() => Ok(table),
+            _ => Err(report.problems),
+        }
+    }
+}
+
+/// A stored configuration reads back through [`RawWorkflowConfig`] and is checked again.
+impl<'de> Deserialize<'de> for WorkflowConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawWorkflowConfig::deserialize(deserializer)?;
+        WorkflowConfig::try_from(raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A stored table reads back through [`RawTableConfig`] and is checked again.
+impl<'de> Deserialize<'de> for TableConfig {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawTableConfig::deserialize(deserializer)?;
+        TableConfig::try_from(raw).map_err(serde::de::Error::custom)
+    }
 }
 
 fn check(
@@ -136,8 +184,8 @@ fn defaults_contradictions(
 
 /// What the checks found: problems, notes, and which inherited values each table ignored.
 #[derive(Default)]
-pub(crate) struct Report {
-    pub(crate) problems: Problems,
+struct Report {
+    problems: Problems,
     notes: Vec<Note>,
     ignored: Vec<Ignored>,
 }
@@ -277,23 +325,18 @@ enum Verdict {
 }
 
 /// One table being checked: its path, a label for messages and where its values came from.
-pub(crate) struct TableContext<'a> {
+struct TableContext<'a> {
     path: &'a str,
     index: usize,
     label: String,
     origins: &'a Origins,
     /// A stored configuration read back without its platform (see
     /// [`validate_stored_workflow`]).
-    pub(crate) stored: bool,
+    stored: bool,
 }
 
 impl<'a> TableContext<'a> {
-    pub(crate) fn new(
-        path: &'a str,
-        index: usize,
-        raw: &RawTableConfig,
-        origins: &'a Origins,
-    ) -> Self {
+    fn new(path: &'a str, index: usize, raw: &RawTableConfig, origins: &'a Origins) -> Self {
         let label = raw
             .source
             .as_ref()
@@ -434,7 +477,7 @@ impl<'a> TableContext<'a> {
 
 /// Checks one merged table. Returns the table when it is complete; problems and notes go to
 /// `report` either way.
-pub(crate) fn validate_table(
+fn validate_table(
     ctx: &TableContext,
     raw: &RawTableConfig,
     platform: Option<SourcePlatform>,
