@@ -5,6 +5,14 @@
 //! Accepted: one or more words (`NUMBER`, `DOUBLE PRECISION`, `TIMESTAMP_NTZ`) followed by at
 //! most one parenthesised list of one or two sizes or words (`NUMBER(38,2)`, `VARCHAR(100)`,
 //! `VECTOR(FLOAT, 256)`), and nothing after it.
+//!
+//! Snowflake's VARCHAR limit, which the worker configuration and core's type mapping both
+//! enforce, is defined here once.
+
+/// Snowflake's VARCHAR limit: the largest `n` of `VARCHAR(n)` (characters) and the largest text
+/// value it stores (bytes). No larger text value can be loaded; the worker's
+/// `max_value_bytes` may not exceed it, and the type mapping never declares a longer VARCHAR.
+pub const SNOWFLAKE_MAX_VARCHAR_BYTES: u64 = 16_777_216;
 
 /// Checks a Snowflake type name (see the module docs).
 pub fn check_snowflake_type(text: &str) -> Result<(), String> {
