@@ -27,8 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::catalog::SourceColumn;
 
-/// The largest VARCHAR Snowflake accepts (characters).
-pub const SNOWFLAKE_MAX_VARCHAR: i64 = 16_777_216;
+/// The largest VARCHAR Snowflake accepts (characters), defined once in config-schema.
+pub const SNOWFLAKE_MAX_VARCHAR: i64 =
+    config_schema::snowflake_type::SNOWFLAKE_MAX_VARCHAR_BYTES as i64;
 /// The largest BINARY Snowflake accepts (bytes).
 pub const SNOWFLAKE_MAX_BINARY: i64 = 8_388_608;
 
