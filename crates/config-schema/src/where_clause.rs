@@ -22,7 +22,7 @@
 
 use thiserror::Error;
 
-use crate::SourcePlatform;
+use crate::platform::SourcePlatform;
 
 /// Why a `whereClauseCriteria` fragment was refused. `Display` names the setting; [`reason`]
 /// is the same sentence to follow a JSON path.
