@@ -3,6 +3,8 @@
 //!
 //! Dependencies point one way: binaries -> this crate -> `config-schema`.
 
+pub mod analyze;
+pub mod key_range;
 pub mod lease;
 pub mod load;
 pub mod metadata;
