@@ -651,9 +651,8 @@ fn use_tree(
     }
     while i < end {
         if let Some(name) = ident_at(tokens, i) {
-            if name == "self" && !path.is_empty() {
-                // `a::{self}` is `a` itself.
-            } else {
+            // `a::{self}` is `a` itself; a leading `self::` is kept for `resolve`.
+            if name != "self" || path.is_empty() {
                 path.push(name.to_string());
             }
             line = tokens[i].line;
