@@ -30,13 +30,13 @@ use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::Schema;
 use config_schema::workflow::parse_workflow_value;
 use config_schema::SourcePlatform;
+use migration_core::analyze::{analyze_table, plan_request};
 use migration_core::load::{copy_files_sql, create_table_sql, CopyFiles, TargetTable};
 use migration_core::metadata::MetadataNamesSql as _;
 use migration_core::metadata::{self, DeployOptions};
 use migration_core::plan::partition_plan::Partition;
 use migration_core::plan::TablePlan;
 use migration_core::snowflake::{Session, SqlValue};
-use migration_core::source::analyze::{analyze_table, plan_request};
 use migration_core::source::connection_string::{
     build_connection_string, OdbcSettings, OdbcTuning,
 };

@@ -98,7 +98,7 @@ impl Emulator {
 
     /// Creates a fresh database (with schema PUBLIC) whose name starts with `prefix`.
     pub fn database(&self, prefix: &str) -> TestDatabase {
-        let name = crate::unique_name(prefix);
+        let name = crate::unique_name::unique_name(prefix);
         self.post(&format!("/sfemu/databases?name={name}"))
             .unwrap_or_else(|error| panic!("cannot create emulator database {name}: {error}"));
         TestDatabase {

@@ -5,46 +5,18 @@
 //!   database per test ([`Emulator::database`]). The emulator exits with the test binary: it
 //!   watches its stdin, a pipe whose only writer is this process.
 //! * [`postgres`] hands out a fresh schema in the PostgreSQL on 127.0.0.1:5432.
+//! * [`module_graph`] reads the `use crate::…` edges of a crate and finds the module cycles in
+//!   it (run on every member by the workspace test `tests/module_cycles.rs`).
 //!
 //! A missing service fails the test with a message saying how to start it; nothing is skipped.
 
 mod emulator;
+pub mod module_graph;
 mod postgres_schema;
 mod sqlite;
+mod unique_name;
 
 pub use emulator::{Emulator, TestDatabase};
 pub use postgres_schema::{postgres, PostgresSchema};
 pub use sqlite::sqlite3;
-
-/// A name that no other test (or earlier run) uses: `PREFIX_<12 hex digits>`, upper case.
-pub fn unique_name(prefix: &str) -> String {
-    let cleaned: String = prefix
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    format!("{cleaned}_{}", &suffix[..12]).to_ascii_uppercase()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unique_names_differ_and_are_identifiers() {
-        let a = unique_name("queue test");
-        let b = unique_name("queue test");
-        assert_ne!(a, b);
-        assert!(a.starts_with("QUEUE_TEST_"), "{a}");
-        assert!(
-            a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            "{a}"
-        );
-    }
-}
+pub use unique_name::unique_name;

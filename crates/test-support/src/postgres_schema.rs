@@ -57,7 +57,7 @@ fn connect() -> Client {
 
 /// Creates a fresh schema for one test.
 pub fn postgres() -> PostgresSchema {
-    let schema = crate::unique_name("t").to_ascii_lowercase();
+    let schema = crate::unique_name::unique_name("t").to_ascii_lowercase();
     let mut client = connect();
     client
         .batch_execute(&format!("CREATE SCHEMA {schema}"))

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use config_schema::SourcePlatform;
+use migration_core::analyze::{analyze_table, plan_request, AnalyzeError};
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::{ClaimedTask, TaskFailure};
-use migration_core::source::analyze::{analyze_table, plan_request, AnalyzeError};
 use migration_core::source::catalog::TableRef;
 use migration_core::source::dialect::{Dialect, ExtractionRequest};
 use migration_core::source::extract::{extract, ExtractOptions, ExtractRequest, SourceSpec};

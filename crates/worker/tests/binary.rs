@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use config_schema::SourcePlatform;
-use migration_core::source::analyze::{analyze_table, plan_request};
+use migration_core::analyze::{analyze_table, plan_request};
 use migration_core::workflow::{table_folder, AnalyzePayload, ExtractPayload};
 use support::{Env, POSTGRES_SOURCE};
 

@@ -8,10 +8,10 @@ mod support;
 use std::time::Duration;
 
 use config_schema::SourcePlatform;
+use migration_core::analyze::{analyze_table, plan_request};
 use migration_core::load::{copy_into_sql, create_table_sql, TargetColumn, TargetTable};
 use migration_core::plan::TablePlan;
 use migration_core::snowflake::Session;
-use migration_core::source::analyze::{analyze_table, plan_request};
 use migration_core::source::dialect::{Dialect, ExtractionRequest};
 use migration_core::workflow::{
     table_folder, AnalyzePayload, AnalyzeResult, ExtractPayload, ExtractResult,

@@ -13,8 +13,8 @@
 //! `MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE` (Parquet field names are the exact target names,
 //! and names differing only in case are refused when the table is planned).
 
+use super::error::LoadError;
 use super::identifier::quote_stored;
-use super::LoadError;
 use crate::workflow::is_plain_file_name;
 
 /// Snowflake accepts at most this many names in one `FILES = (...)`; a partition with more

@@ -7,7 +7,7 @@
 
 use config_schema::identifier::is_plain_identifier;
 
-use super::LoadError;
+use super::error::LoadError;
 
 /// Renders a configured name for SQL, always in double quotes. A name already in double quotes
 /// is kept verbatim (its embedded quotes must be doubled); any other name must be a plain

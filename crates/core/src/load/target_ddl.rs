@@ -1,9 +1,9 @@
 //! DDL for the target database, schema and table, the checks of the planned columns (types
 //! and names) and of an existing table, and the statements that look into or empty it.
 
+use super::error::LoadError;
 use super::identifier::{qualified_name, sql_identifier, stored_name};
 use super::snowflake_type::checked_snowflake_type;
-use super::LoadError;
 
 /// Where a table lands in Snowflake, as configured (names may be quoted).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,13 +18,15 @@
 
 use std::time::{Duration, Instant};
 
+use crate::metadata_names::{MetadataNames, MetadataNamesSql};
 use crate::queue::clock::timestamp_text;
-use crate::queue::{procedures_ddl, SqlExecutor};
+use crate::queue::procedures_ddl;
 use crate::snowflake::{SnowflakeError, SqlValue};
+use crate::sql_executor::SqlExecutor;
+use crate::sql_script::{statement_text, strip_comments, to_positional};
 
+use super::error::MetadataError;
 use super::migrations::{bootstrap_statements, migrations, sha256_hex, Migration};
-use super::sql_script::{statement_text, strip_comments, to_positional};
-use super::{MetadataError, MetadataNames, MetadataNamesSql};
 
 /// Ledger version under which the repeatable queue-procedure step is recorded.
 pub const PROCEDURES_LEDGER_VERSION: i64 = 1_000_000;
@@ -601,7 +603,7 @@ mod tests {
             &mut self,
             sql: &str,
             _params: &[SqlValue],
-        ) -> Result<crate::queue::Rows, SnowflakeError> {
+        ) -> Result<crate::sql_executor::Rows, SnowflakeError> {
             let text = |value: &str| Some(value.to_owned());
             Ok(if sql.contains("INFORMATION_SCHEMA.SCHEMATA") {
                 self.present_schemas

@@ -8,8 +8,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::sql_script::{render_template, split_statements};
-use super::MetadataNames;
+use crate::metadata_names::MetadataNames;
+use crate::sql_script::{render_template, split_statements};
 
 /// Objects needed before the ledger can be read: database, schemas, ledger, lock.
 pub const BOOTSTRAP: &str = include_str!("../../../../sql/metadata/bootstrap.sql");
@@ -109,7 +109,7 @@ mod tests {
         let names = MetadataNames::default();
         for migration in migrations() {
             for statement in migration.statements(&names) {
-                let head = crate::metadata::sql_script::strip_comments(&statement)
+                let head = crate::sql_script::strip_comments(&statement)
                     .trim_start()
                     .to_ascii_uppercase();
                 assert!(

@@ -14,9 +14,9 @@
 //! wrong abort). Everything here is best effort: a failure is reported to the caller, which
 //! logs it and goes on (the lock timeouts still bound every wait).
 
-use super::sql_script::{statement_text, to_positional};
-use super::MetadataNames;
+use crate::metadata_names::MetadataNames;
 use crate::snowflake::{Session, SnowflakeError, SqlValue};
+use crate::sql_script::{statement_text, to_positional};
 
 const REGISTER: &str = include_str!("../../../../sql/sessions/register.sql");
 const ON_HOST: &str = include_str!("../../../../sql/sessions/on_host.sql");

@@ -2,12 +2,13 @@
 
 use config_schema::SourcePlatform;
 
+use crate::metadata_names::{MetadataNames, MetadataNamesSql};
 use crate::queue::clock::timestamp_text;
-use crate::queue::SqlExecutor;
 use crate::snowflake::{SnowflakeError, SqlValue};
+use crate::sql_executor::SqlExecutor;
+use crate::sql_script::{statement_text, to_positional};
 
-use super::sql_script::{statement_text, to_positional};
-use super::{MetadataError, MetadataNames, MetadataNamesSql};
+use super::error::MetadataError;
 
 const WORKFLOW_CREATE: &str = include_str!("../../../../sql/metadata/deploy/workflow_create.sql");
 const WORKFLOW_BY_NAME: &str = include_str!("../../../../sql/metadata/deploy/workflow_by_name.sql");

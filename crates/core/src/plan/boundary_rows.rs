@@ -10,8 +10,8 @@ use arrow::datatypes::{
 };
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 
-use super::key_value::KeyValue;
 use super::partition_plan::BoundaryRow;
+use crate::key_range::key_value::KeyValue;
 use crate::source::dialect::{ColumnKind, TypedColumn};
 
 /// Converts one batch of the boundary query. `keys` are the key columns in key order.

@@ -21,42 +21,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::condition::{Bound, Condition, KeyOrder};
-use super::key_value::KeyValue;
+use crate::key_range::condition::Bound;
+use crate::key_range::key_value::KeyValue;
+
+pub use crate::key_range::partition::Partition;
 
 /// One row of the boundary query: the row's number in key order and its key tuple.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoundaryRow {
     pub row_number: u64,
     pub values: Vec<KeyValue>,
-}
-
-/// One partition of a table: a range of key tuples. `lower`/`upper` absent means open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Partition {
-    /// Position in the plan, 0-based; the partition number in PARTITION_METADATA and stage paths.
-    pub index: u32,
-    pub lower: Option<Bound>,
-    pub upper: Option<Bound>,
-    /// Rows seen in this range by the boundary query (edges: 0); an estimate for progress views.
-    pub estimated_rows: u64,
-}
-
-impl Partition {
-    /// The whole table: used when there is no key or nothing to split.
-    pub fn whole_table(estimated_rows: u64) -> Partition {
-        Partition {
-            index: 0,
-            lower: None,
-            upper: None,
-            estimated_rows,
-        }
-    }
-
-    /// The predicate selecting this partition's rows.
-    pub fn condition(&self, keys: &[KeyOrder]) -> Condition {
-        Condition::range(self.lower.as_ref(), self.upper.as_ref(), keys)
-    }
 }
 
 /// Builds the partitions from the boundary rows (in the order the query returned them).
@@ -120,7 +94,7 @@ pub fn partitions_from_boundaries(rows: &[BoundaryRow], total_rows: u64) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::condition::NullOrder;
+    use crate::plan::condition::{KeyOrder, NullOrder};
 
     fn row(n: u64, v: i64) -> BoundaryRow {
         BoundaryRow {

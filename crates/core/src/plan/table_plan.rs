@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
+use config_schema::identifier::is_plain_identifier;
 use config_schema::SourcePlatform;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -446,16 +447,10 @@ fn snowflake_name(ident: &Ident) -> String {
 }
 
 /// The Snowflake name of a source column without a mapping: a name the user could write
-/// unquoted on the source (letters, digits, `_`, not mixed case) becomes the unquoted, upper-case
+/// unquoted ([`is_plain_identifier`], not mixed case) becomes the unquoted, upper-case
 /// Snowflake name; anything else (mixed case, spaces, symbols) keeps its exact spelling.
 pub fn default_target_name(source_name: &str) -> String {
-    let simple = source_name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && source_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    let simple = is_plain_identifier(source_name);
     let has_lower = source_name.chars().any(|c| c.is_ascii_lowercase());
     let has_upper = source_name.chars().any(|c| c.is_ascii_uppercase());
     if simple && !(has_lower && has_upper) {

@@ -13,9 +13,9 @@
 use config_schema::SourcePlatform;
 use thiserror::Error;
 
-use super::condition::{Condition, KeyOrder};
-use super::key_value::KeyValue;
-use super::partition_plan::Partition;
+use crate::key_range::condition::{Condition, KeyOrder};
+use crate::key_range::key_value::KeyValue;
+use crate::key_range::partition::Partition;
 use crate::source::dialect::{ColumnKind, TypedColumn};
 
 /// A key column as it exists in the target.

@@ -33,7 +33,7 @@
 //! consumer, always run as direct statements, whatever the transport.
 
 pub mod clock;
-pub mod executor;
+mod error;
 pub mod operation;
 pub mod procedure;
 pub mod statements;
@@ -43,11 +43,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::metadata::MetadataNames;
-use crate::snowflake::{SnowflakeError, SqlValue};
+use crate::metadata_names::MetadataNames;
+use crate::snowflake::SqlValue;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use executor::{Rows, SqlExecutor};
+pub use error::QueueError;
+// The session seam lives in a leaf module (the metadata deployment uses it too); re-exported so
+// `queue::SqlExecutor` keeps working.
+pub use crate::sql_executor::{Rows, SqlExecutor};
 pub use operation::OperationParseError;
 pub use statements::{procedures_ddl, PreparedOperation, QueueStatements};
 pub use task::{
@@ -65,50 +68,6 @@ pub enum Transport {
     Procedure,
     /// The same statements in one client transaction.
     Direct,
-}
-
-/// Errors of queue operations.
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// The caller does not hold the task's lease (it expired, was re-queued, or belongs to
-    /// another consumer); the caller must drop the task.
-    #[error("task {task_id} is not leased to this consumer any more (its lease expired or another consumer holds it); drop the task")]
-    NotLeaseHolder { task_id: i64 },
-
-    #[error("task {task_id} does not exist in the task queue")]
-    UnknownTask { task_id: i64 },
-
-    #[error("a dependency of the pushed batch names task index {index}, but the batch has {count} tasks")]
-    UnknownBatchIndex { index: usize, count: usize },
-
-    #[error("the dependencies of the pushed batch form a cycle through task index {task_index}; a task cannot wait for itself")]
-    DependencyCycle { task_index: usize },
-
-    #[error("pull capacity must be at least 1")]
-    ZeroCapacity,
-
-    #[error("queue operation {operation} failed: {source}")]
-    Snowflake {
-        operation: &'static str,
-        #[source]
-        source: SnowflakeError,
-    },
-
-    #[error("queue operation {operation} returned an unexpected result: {message}; check that the metadata is deployed at the version this program expects (`orchestrator deploy`)")]
-    UnexpectedResult {
-        operation: &'static str,
-        message: String,
-    },
-
-    #[error(transparent)]
-    Statement(#[from] OperationParseError),
-}
-
-impl QueueError {
-    /// Whether trying the operation again may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, QueueError::Snowflake { source, .. } if source.is_retryable())
-    }
 }
 
 /// Attempts of one operation that hit a retryable error whose outcome is known (a write

@@ -28,7 +28,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::metadata::sql_script::{placeholders, split_statements};
+use crate::sql_script::{placeholders, split_statements};
 
 /// SQL types used by queue arguments, variables and result columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! The queue operations embedded from `sql/queue/`, rendered for the configured metadata
 //! names and prepared for both transports.
 
-use crate::metadata::sql_script::{
+use crate::metadata_names::{MetadataNames, MetadataNamesSql};
+use crate::sql_script::{
     render_template, replace_placeholders, to_positional, PositionalStatement,
 };
-use crate::metadata::{MetadataNames, MetadataNamesSql};
 
 use super::operation::{Operation, OperationParseError};
 use super::procedure::{call_sql, create_procedure_sql, drop_retired_sql};
@@ -80,7 +80,7 @@ fn direct_statement(operation: &Operation, sql: &str) -> PositionalStatement {
             .expect("Operation::parse checked that every placeholder is declared");
         format!("CAST(:{name} AS {})", sql_type.as_sql())
     });
-    to_positional(&crate::metadata::sql_script::strip_comments(&typed))
+    to_positional(&crate::sql_script::strip_comments(&typed))
 }
 
 /// Every queue operation, prepared for one set of metadata names.

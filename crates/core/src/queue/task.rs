@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::QueueError;
+use super::error::QueueError;
 
 /// Who executes a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,10 +64,7 @@ pub fn default_max_abandonments() -> u32 {
     10
 }
 
-/// Lease granted per claim and per heartbeat by default.
-pub fn default_lease() -> Duration {
-    Duration::from_secs(300)
-}
+pub use crate::lease::default_lease;
 
 /// The delay before retry number `failures_so_far + 1`:
 /// `min(backoff_max, backoff_base * 2^failures_so_far)`, as the fail statement computes it.

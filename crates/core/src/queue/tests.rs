@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use super::*;
-use crate::snowflake::ErrorKind;
+use crate::snowflake::{ErrorKind, SnowflakeError};
 
 /// Records every call; answers `execute` with queued row counts (default 0) and
 /// `query_rows` with queued results (default no rows); fails the first `fail_first` calls.

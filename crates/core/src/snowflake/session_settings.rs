@@ -49,7 +49,7 @@ impl SessionTimeouts {
 impl Default for SessionTimeouts {
     /// Control timeouts for the default task lease.
     fn default() -> Self {
-        SessionTimeouts::for_control(crate::queue::task::default_lease())
+        SessionTimeouts::for_control(crate::lease::default_lease())
     }
 }
 

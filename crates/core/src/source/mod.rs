@@ -1,7 +1,6 @@
 //! Source platforms: one dialect per platform (SQL text and type decisions only) and the one
 //! extraction pipeline that does the I/O.
 
-pub mod analyze;
 pub mod catalog;
 pub mod connection_string;
 pub mod content_checksum;

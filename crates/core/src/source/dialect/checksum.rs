@@ -65,7 +65,10 @@ impl Dialect {
     fn canonical_row(&self, columns: &[TypedColumn]) -> String {
         let concat = match self.platform {
             SourcePlatform::Sqlserver => " + ",
-            _ => " || ",
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Teradata
+            | SourcePlatform::Sqlite => " || ",
         };
         if columns.is_empty() {
             return "''".into();
@@ -78,7 +81,10 @@ impl Dialect {
                     SourcePlatform::Sqlserver => format!(
                         "COALESCE(CAST(DATALENGTH({text}) AS NVARCHAR(20)) + N':' + {text}, N'N')"
                     ),
-                    _ => format!(
+                    SourcePlatform::Postgresql
+                    | SourcePlatform::Redshift
+                    | SourcePlatform::Teradata
+                    | SourcePlatform::Sqlite => format!(
                         "COALESCE(CAST(LENGTH({text}) AS {}) || ':' || {text}, 'N')",
                         self.short_text_type()
                     ),
@@ -91,7 +97,10 @@ impl Dialect {
     fn short_text_type(&self) -> &'static str {
         match self.platform {
             SourcePlatform::Redshift => "VARCHAR(20)",
-            _ => "TEXT",
+            SourcePlatform::Postgresql
+            | SourcePlatform::Sqlserver
+            | SourcePlatform::Teradata
+            | SourcePlatform::Sqlite => "TEXT",
         }
     }
 

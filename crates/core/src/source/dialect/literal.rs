@@ -7,9 +7,9 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use config_schema::SourcePlatform;
 
-use crate::plan::key_value::KeyValue;
+use crate::key_range::key_value::KeyValue;
 
-use super::TypedColumn;
+use super::typed_column::TypedColumn;
 
 /// Renders `value` so it compares correctly with `column` on `platform`.
 pub fn render(
@@ -22,7 +22,7 @@ pub fn render(
         KeyValue::Null => return Err("NULL is not a comparable value".into()),
         KeyValue::Bool(b) => match platform {
             P::Postgresql | P::Redshift => if *b { "TRUE" } else { "FALSE" }.into(),
-            _ => if *b { "1" } else { "0" }.into(),
+            P::Sqlserver | P::Teradata | P::Sqlite => if *b { "1" } else { "0" }.into(),
         },
         KeyValue::Int(i) => i.to_string(),
         KeyValue::Decimal(d) => d.as_str().to_string(),
@@ -101,7 +101,10 @@ fn string_literal(
             return Ok(format!("E'{}'", escaped.replace('\\', "\\\\")));
         }
         SourcePlatform::Redshift => return Ok(format!("'{}'", escaped.replace('\\', "\\\\"))),
-        _ => {}
+        SourcePlatform::Postgresql
+        | SourcePlatform::Sqlserver
+        | SourcePlatform::Teradata
+        | SourcePlatform::Sqlite => {}
     }
     let national = platform == SourcePlatform::Sqlserver
         && matches!(

@@ -6,8 +6,21 @@
 //! `whereClauseCriteria`, checked by [`check_where_clause`]. Catalog lookups take names as
 //! bound parameters.
 //!
-//! Adding a platform: add its arm to each `match` (the compiler lists them), its catalog
-//! queries under `sql/`, its type rules in `type_mapping.rs`, and snapshot tests.
+//! Adding a platform: add the variant to `SourcePlatform` and the compiler lists every `match`
+//! that must decide for it (no `match` on a platform has a `_ =>` arm, so none is skipped
+//! silently). The files that hold those decisions:
+//!
+//! - `crates/config-schema/src/platform.rs`: the variant, its name and `ALL`;
+//! - `crates/config-schema/src/where_clause.rs` (quoting rules of `whereClauseCriteria`) and
+//!   `crates/config-schema/src/worker.rs` (the worker's connection settings);
+//! - this module: quoting, object names, catalog parameters, probe and extraction SQL, and
+//!   `checksum.rs` (the content checksum query), `literal.rs` (key literals),
+//!   `type_mapping.rs` (type rules), plus its catalog queries under `sql/`
+//!   (`<platform>_columns.sql`, `_primary_key.sql`, `_stats.sql`);
+//! - `crates/core/src/source/catalog.rs` (catalog spelling of names),
+//!   `crates/core/src/source/connection_string.rs` and `crates/core/src/source/odbc.rs`
+//!   (connecting and reading), `crates/core/src/plan/partition_size.rs` (size profiles);
+//! - snapshot tests in `tests.rs` and a conformance run in `crates/core/tests/`.
 //!
 //! Object names per platform: PostgreSQL and Redshift read `schema.table` in the connected
 //! database; SQL Server reads `[database].[schema].[table]`; Teradata has no schema layer and
@@ -15,81 +28,26 @@
 //! SQLite reads the table in the connected database file.
 
 pub mod checksum;
+mod error;
 pub mod literal;
 pub mod type_mapping;
+mod typed_column;
 pub mod where_clause;
 
 use arrow::datatypes::DataType;
 use config_schema::SourcePlatform;
-use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use crate::plan::condition::{Condition, KeyOrder, NullOrder};
-use crate::plan::key_value::KeyValue;
-use crate::plan::partition_plan::Partition;
+use crate::key_range::condition::{Condition, KeyOrder, NullOrder};
+use crate::key_range::key_value::KeyValue;
+use crate::key_range::partition::Partition;
 use crate::source::catalog::{CatalogQuery, SourceColumn, TableRef};
 
+pub use error::DialectError;
 pub use type_mapping::{
     classify, ColumnKind, ColumnType, Extraction, NumericProfile, UnsupportedType,
 };
+pub use typed_column::TypedColumn;
 pub use where_clause::{check_where_clause, WhereClauseError};
-
-/// Errors building source SQL. Each names the offending column or value.
-#[derive(Debug, Error)]
-pub enum DialectError {
-    #[error(
-        "column `{column}` of table `{table}` has type `{data_type}`, which {platform} extraction does not support: migrate a view that casts it to a supported type instead"
-    )]
-    UnsupportedType {
-        table: String,
-        column: String,
-        data_type: String,
-        platform: SourcePlatform,
-    },
-    #[error("key value for column `{column}` cannot be used in SQL: {reason}")]
-    InvalidValue { column: String, reason: String },
-    #[error(
-        "partition bound has {values} values but the key has {keys} columns: re-plan the table"
-    )]
-    KeyArity { values: usize, keys: usize },
-    #[error(transparent)]
-    WhereClause(#[from] WhereClauseError),
-}
-
-/// A column with its type decision: what extraction, boundary and checksum queries need.
-/// Serializable: it travels in task payloads and the worker renders SQL from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TypedColumn {
-    /// The exact catalog name.
-    pub name: String,
-    /// The catalog's type name (used to pick literal forms, e.g. N'..' for SQL Server nvarchar).
-    pub data_type: String,
-    pub column_type: ColumnType,
-    pub nullable: bool,
-}
-
-impl TypedColumn {
-    /// Classifies a catalog column; the error names table and column.
-    pub fn classify(
-        platform: SourcePlatform,
-        table: &TableRef,
-        column: &SourceColumn,
-    ) -> Result<TypedColumn, DialectError> {
-        let column_type =
-            classify(platform, column).map_err(|e| DialectError::UnsupportedType {
-                table: table.display_name(),
-                column: column.name.clone(),
-                data_type: e.data_type,
-                platform,
-            })?;
-        Ok(TypedColumn {
-            name: column.name.clone(),
-            data_type: column.data_type.clone(),
-            column_type,
-            nullable: column.nullable,
-        })
-    }
-}
 
 /// The SQL dialect of one source platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +92,10 @@ impl Dialect {
     pub fn quote_ident(&self, name: &str) -> String {
         match self.platform {
             SourcePlatform::Sqlserver => format!("[{}]", name.replace(']', "]]")),
-            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Teradata
+            | SourcePlatform::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
         }
     }
 
@@ -160,7 +121,10 @@ impl Dialect {
     fn lock_prefix(&self) -> &'static str {
         match self.platform {
             SourcePlatform::Teradata => "LOCKING ROW FOR ACCESS\n",
-            _ => "",
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Sqlserver
+            | SourcePlatform::Sqlite => "",
         }
     }
 
@@ -170,7 +134,12 @@ impl Dialect {
         let p = self.platform;
         match p {
             SourcePlatform::Sqlite => vec![table.table.catalog_name(p)],
-            _ => vec![table.schema.catalog_name(p), table.table.catalog_name(p)],
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Sqlserver
+            | SourcePlatform::Teradata => {
+                vec![table.schema.catalog_name(p), table.table.catalog_name(p)]
+            }
         }
     }
 
@@ -290,7 +259,9 @@ impl Dialect {
         let finite_check = match self.platform {
             SourcePlatform::Postgresql => true,
             SourcePlatform::Redshift => false,
-            _ => return None,
+            SourcePlatform::Sqlserver | SourcePlatform::Teradata | SourcePlatform::Sqlite => {
+                return None
+            }
         };
         let outputs: Vec<String> = columns
             .iter()
@@ -351,7 +322,9 @@ impl Dialect {
             Extraction::JsonText => match p {
                 SourcePlatform::Postgresql => format!("CAST(array_to_json({c}) AS TEXT)"),
                 SourcePlatform::Redshift => format!("JSON_SERIALIZE({c})"),
-                _ => self.text_expr(&c),
+                SourcePlatform::Sqlserver | SourcePlatform::Teradata | SourcePlatform::Sqlite => {
+                    self.text_expr(&c)
+                }
             },
             Extraction::WellKnownText => match p {
                 SourcePlatform::Postgresql | SourcePlatform::Redshift => format!("ST_AsText({c})"),
@@ -362,7 +335,10 @@ impl Dialect {
             Extraction::IsoText => match p {
                 // Style 126: yyyy-mm-ddThh:mi:ss.fffffff, plus the offset for datetimeoffset.
                 SourcePlatform::Sqlserver => format!("CONVERT(VARCHAR(40), {c}, 126)"),
-                _ => self.text_expr(&c),
+                SourcePlatform::Postgresql
+                | SourcePlatform::Redshift
+                | SourcePlatform::Teradata
+                | SourcePlatform::Sqlite => self.text_expr(&c),
             },
             Extraction::DecimalCast { precision, scale } => {
                 format!("CAST({c} AS NUMERIC({precision},{scale}))")
@@ -425,7 +401,10 @@ impl Dialect {
         let order_by: Vec<String> = keys.iter().map(|k| self.quote_ident(&k.name)).collect();
         let bucket_start = match self.platform {
             SourcePlatform::Teradata => format!("MOD((row_num - 1) * {buckets}, {total_rows})"),
-            _ => format!("((row_num - 1) * {buckets}) % {total_rows}"),
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Sqlserver
+            | SourcePlatform::Sqlite => format!("((row_num - 1) * {buckets}) % {total_rows}"),
         };
         include_str!("sql/boundary.sql")
             .replace("{lock}", self.lock_prefix())
@@ -448,7 +427,7 @@ impl Dialect {
         let unsortable = match self.platform {
             SourcePlatform::Sqlserver => matches!(data_type.as_str(), "text" | "ntext"),
             SourcePlatform::Teradata => data_type == "co",
-            _ => false,
+            SourcePlatform::Postgresql | SourcePlatform::Redshift | SourcePlatform::Sqlite => false,
         };
         column.column_type.is_partitionable() && !unsortable
     }

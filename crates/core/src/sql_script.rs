@@ -11,7 +11,7 @@
 //!   placeholder. Snowflake Scripting references variables the same way (`:name`), which is
 //!   what lets one statement text serve both a client transaction and a stored procedure.
 
-use super::{MetadataNames, MetadataNamesSql};
+use crate::metadata_names::{MetadataNames, MetadataNamesSql};
 
 /// A named placeholder found in a statement, as a byte range of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]

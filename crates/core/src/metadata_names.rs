@@ -1,21 +1,30 @@
 //! Where the metadata objects live: the database and the two schemas named by the
 //! `CUSTOM_SNOWFLAKE_*` environment variables (read by `config-schema`), as they appear in SQL.
+//!
+//! A leaf module: the metadata deployment, the queue and the SQL templates all need the names,
+//! so they live below all three.
 
 use config_schema::identifier::is_plain_identifier;
 use config_schema::metadata_names::{
     ENV_DATABASE, ENV_DATA_MIGRATION_SCHEMA, ENV_DATA_VALIDATION_SCHEMA,
 };
 
-use super::MetadataError;
-
 pub use config_schema::metadata_names::MetadataNames;
+
+/// A metadata name that cannot be placed into SQL text without quoting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{setting}` is `{value}`, which is not a plain Snowflake identifier; use letters, digits, `_` and `$`, starting with a letter or `_`")]
+pub struct InvalidMetadataName {
+    pub setting: &'static str,
+    pub value: String,
+}
 
 /// How the metadata names appear in SQL text. Names are unquoted Snowflake identifiers, so they
 /// resolve case-insensitively (rendered upper case) exactly as the Python tools resolve them.
 pub trait MetadataNamesSql {
     /// Checks that every name is a plain identifier (letters, digits, `_`, `$`, not starting
     /// with a digit or `$`), so it can be placed into SQL text without quoting.
-    fn validate(&self) -> Result<(), MetadataError>;
+    fn validate(&self) -> Result<(), InvalidMetadataName>;
     /// The database as it appears in SQL text.
     fn database_sql(&self) -> String;
     /// The migration schema name alone, upper case (as INFORMATION_SCHEMA reports it).
@@ -29,14 +38,14 @@ pub trait MetadataNamesSql {
 }
 
 impl MetadataNamesSql for MetadataNames {
-    fn validate(&self) -> Result<(), MetadataError> {
+    fn validate(&self) -> Result<(), InvalidMetadataName> {
         for (setting, value) in [
             (ENV_DATABASE, &self.database),
             (ENV_DATA_MIGRATION_SCHEMA, &self.data_migration_schema),
             (ENV_DATA_VALIDATION_SCHEMA, &self.data_validation_schema),
         ] {
             if !is_plain_identifier(value) {
-                return Err(MetadataError::InvalidName {
+                return Err(InvalidMetadataName {
                     setting,
                     value: value.clone(),
                 });

@@ -1,5 +1,8 @@
 //! The little the queue and the metadata deployment need from a Snowflake session, as a
 //! trait so their logic can also be driven by a recording fake in unit tests.
+//!
+//! A leaf module (it depends on `snowflake` only), so that both can use the seam without
+//! depending on each other.
 
 use crate::snowflake::{Session, SnowflakeError, SqlValue};
 

@@ -3,6 +3,9 @@
 //! (boundaries, numeric profile, out-of-range check), and hand everything to
 //! [`build_table_plan`].
 //!
+//! It sits above both `source` (the connections and dialects) and `plan` (the pure planner),
+//! so that the planner can use the dialects without the source module depending on it.
+//!
 //! The source is reached through the same connection code the extraction pipeline uses: the
 //! `postgres` crate for [`SourceSpec::PostgresNative`], ODBC for [`SourceSpec::Odbc`]. Catalog
 //! lookups bind the table's names as parameters; the boundary query is read through the same
@@ -19,18 +22,18 @@ use config_schema::workflow::{Extraction, TableConfig};
 use config_schema::SourcePlatform;
 use postgres::types::ToSql;
 
-use super::catalog::{numbered_placeholders, CatalogQuery, TableRef, TableStats};
-use super::dialect::{
-    source_column, CatalogColumnRow, ColumnKind, Dialect, NumericProfile, TypedColumn,
-};
-use super::extract::{BatchReader, ExtractError, SourceSpec};
-use super::odbc::{self, OdbcReadOptions};
-use super::postgres_native;
 use crate::plan::boundary_rows::boundary_rows_from_batch;
 use crate::plan::{
     build_table_plan, prepare_analysis, BoundaryRow, ExtractionStrategy, NameMapping,
     PartitionSize, PlanError, PlanInput, Probes, TableOptions, TablePlan, TypeMapping,
 };
+use crate::source::catalog::{numbered_placeholders, CatalogQuery, TableRef, TableStats};
+use crate::source::dialect::{
+    source_column, CatalogColumnRow, ColumnKind, Dialect, NumericProfile, TypedColumn,
+};
+use crate::source::extract::{BatchReader, ExtractError, SourceSpec};
+use crate::source::odbc::{self, OdbcReadOptions};
+use crate::source::postgres_native;
 
 /// Rows fetched per round trip by catalog queries over ODBC.
 const CATALOG_BATCH_ROWS: usize = 256;
