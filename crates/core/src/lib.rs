@@ -4,6 +4,7 @@
 //! Dependencies point one way: binaries -> this crate -> `config-schema`.
 
 pub mod analyze;
+pub mod daemon;
 pub mod key_range;
 pub mod lease;
 pub mod load;

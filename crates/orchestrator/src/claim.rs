@@ -7,19 +7,15 @@
 //! orchestrator never uses the procedures, see [`crate::context`]), so no task can exist
 //! without its TABLE_METADATA row.
 
-use config_schema::workflow::{TableConfig, WorkflowConfig};
+use config_schema::workflow::WorkflowConfig;
 use config_schema::SourcePlatform;
-use migration_core::queue::{ExecutorType, NewTask, TaskBatch};
+use migration_core::queue::TaskBatch;
 use migration_core::snowflake::{Session, SqlValue};
-use migration_core::workflow::{AnalyzePayload, PlanPayload, TaskKind};
+use migration_core::workflow::{source_identifier, target_identifier, TableStart};
 
 use crate::context::{cell, execute, int_cell, json_cell, query, Context};
 use crate::sql::{now_value, Binds};
 use crate::task_error::TaskError;
-
-/// Analyze tasks run before any partition work of other workflows.
-const ANALYZE_PRIORITY: i64 = 10;
-const PLAN_PRIORITY: i64 = 10;
 
 /// A workflow this call started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,22 +106,6 @@ fn read_workflow(row: &[Option<String>]) -> Result<(SourcePlatform, WorkflowConf
     let configuration = json_cell(&row, 2).ok_or("CONFIGURATION is not JSON")?;
     let workflow = serde_json::from_value(configuration).map_err(|error| error.to_string())?;
     Ok((platform, workflow))
-}
-
-/// `DB.SCHEMA.TABLE` as written in the configuration.
-pub fn source_identifier(table: &TableConfig) -> String {
-    format!(
-        "{}.{}.{}",
-        table.source.database_name, table.source.schema_name, table.source.table_name
-    )
-}
-
-/// `DB.SCHEMA.TABLE` of the target as written in the configuration.
-pub fn target_identifier(table: &TableConfig) -> String {
-    format!(
-        "{}.{}.{}",
-        table.target.database_name, table.target.schema_name, table.target.table_name
-    )
 }
 
 fn start_workflow(
@@ -221,6 +201,7 @@ pub fn match_table_ids(
         .collect()
 }
 
+/// `analyze -> plan` for every table of the workflow (see `migration_core::workflow`).
 fn analyze_and_plan_batch(
     context: &Context,
     workflow_id: i64,
@@ -228,60 +209,19 @@ fn analyze_and_plan_batch(
     workflow: &WorkflowConfig,
     table_ids: &[i64],
 ) -> TaskBatch {
+    let settings = context.config.task_settings();
     let mut batch = TaskBatch::new();
     for (index, (table, &table_id)) in workflow.tables.iter().zip(table_ids).enumerate() {
-        let table_index = u32::try_from(index).expect("a workflow has fewer than 2^32 tables");
-        let analyze = AnalyzePayload {
+        let start = TableStart {
             workflow_id,
-            table_index,
-            source_platform: platform,
-            table: table.clone(),
-        };
-        let plan = PlanPayload {
-            workflow_id,
-            table_index,
-        };
-        let name = source_identifier(table);
-        let analyze = batch.add(new_task(
-            context,
-            ExecutorType::Worker,
-            TaskKind::Analyze,
-            format!("analyze {name}"),
+            table_index: u32::try_from(index).expect("a workflow has fewer than 2^32 tables"),
             table_id,
-            analyze.to_json(),
-            ANALYZE_PRIORITY,
-        ));
-        let plan = batch.add(new_task(
-            context,
-            ExecutorType::Orchestrator,
-            TaskKind::Plan,
-            format!("plan {name}"),
-            table_id,
-            plan.to_json(),
-            PLAN_PRIORITY,
-        ));
-        batch.add_dependency(analyze, plan);
+            platform,
+            table,
+        };
+        start.add_to(&mut batch, &settings);
     }
     batch
-}
-
-/// A task with this orchestrator's lease and retry settings.
-pub fn new_task(
-    context: &Context,
-    executor_type: ExecutorType,
-    kind: TaskKind,
-    name: String,
-    table_id: i64,
-    payload: serde_json::Value,
-    priority: i64,
-) -> NewTask {
-    let mut task = NewTask::new(executor_type, kind.as_str(), payload);
-    task.name = Some(name);
-    task.table_id = Some(table_id);
-    task.priority = priority;
-    task.lease = context.config.task_lease;
-    task.retry = context.config.retry;
-    task
 }
 
 #[cfg(test)]

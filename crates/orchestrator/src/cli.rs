@@ -11,6 +11,7 @@ use config_schema::json_schema::{json_schema, SchemaKind};
 use config_schema::validation::{parse_validation_value, ValidationWorkflowConfig};
 use config_schema::workflow::{check_workflow_value, validate_workflow_name, WorkflowConfig};
 use config_schema::{Checked, Note, SourcePlatform};
+use migration_core::daemon::{cancel_on_stop_signals, connect_params, init_tracing};
 
 /// Moves tables from a source database into Snowflake, fault-tolerantly and in parallel, and
 /// validates the copy.
@@ -243,20 +244,10 @@ fn metadata_names() -> migration_core::metadata::MetadataNames {
 /// The connection (profile lookup) and metadata the Snowflake-side commands use.
 fn target(daemon: &DaemonArgs) -> anyhow::Result<orchestrator::commands::Target> {
     Ok(orchestrator::commands::Target {
-        params: orchestrator::connect::connect_params(daemon.connection_name.as_deref())?,
+        params: connect_params(daemon.connection_name.as_deref())?,
         names: metadata_names(),
         transport: daemon.queue_transport,
     })
-}
-
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second initialisation (tests) is harmless.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Runs the daemon until SIGINT or SIGTERM; a second signal exits at once.
@@ -269,7 +260,7 @@ fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     let mut config = orchestrator::DaemonConfig::new(
-        orchestrator::connect::connect_params(args.connection_name.as_deref())?,
+        connect_params(args.connection_name.as_deref())?,
         metadata_names(),
     );
     config.transport = args.queue_transport;
@@ -287,40 +278,13 @@ fn run_daemon(args: DaemonArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {
         let shutdown = tokio_util::sync::CancellationToken::new();
-        tokio::spawn(stop_on_signals(shutdown.clone()));
+        tokio::spawn(cancel_on_stop_signals(shutdown.clone()));
         orchestrator::run(config, shutdown).await
     });
     // A task thread still blocked in a Snowflake call (the shutdown grace ran out, or
     // Snowflake does not answer) is not waited for: its lease expires.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result
-}
-
-async fn stop_on_signals(shutdown: tokio_util::sync::CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut terminate), Ok(mut interrupt)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!(
-            "cannot listen for SIGTERM/SIGINT; stop the orchestrator with kill -9, which is safe"
-        );
-        return;
-    };
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
-    tracing::info!("stop requested: finishing running tasks (signal again to exit at once)");
-    shutdown.cancel();
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
-    tracing::warn!(
-        "second stop signal: exiting now; leases of running tasks expire and they are retried"
-    );
-    std::process::exit(130);
 }
 
 /// Validates the workflow offline (an invalid file writes nothing), then inserts it.
@@ -527,14 +491,7 @@ fn print_schema(args: SchemaArgs) -> anyhow::Result<()> {
 
 /// Prints a result; a closed pipe (`orchestrator schema | head`) is not an error.
 fn print_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("cannot write to standard output")
-        }
-        _ => Ok(()),
-    }
+    Ok(migration_core::daemon::print_stdout(text)?)
 }
 
 fn read_json(path: &Path) -> anyhow::Result<serde_json::Value> {

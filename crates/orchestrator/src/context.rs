@@ -8,9 +8,10 @@
 //! transaction commits on its own). `--queue-transport` only decides whether the procedures
 //! the workers call are deployed.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use config_schema::workflow::TableConfig;
+use migration_core::daemon::SessionPool;
 use migration_core::metadata::session_registry::{self, DaemonProcess};
 use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue, Transport};
 use migration_core::snowflake::{ConnectParams, Session, SnowflakeError, SqlValue};
@@ -23,7 +24,8 @@ use crate::task_error::TaskError;
 /// The transport of every queue operation of the orchestrator (see the module doc).
 pub const ORCHESTRATOR_TRANSPORT: Transport = Transport::Direct;
 
-/// Shared by the daemon loop and the task threads.
+/// Shared by the daemon loop and the task threads; `pool` holds the idle plan and load
+/// sessions (logged in with [`DaemonConfig::task_connection`]).
 #[derive(Debug)]
 pub struct Context {
     pub config: DaemonConfig,
@@ -38,7 +40,7 @@ impl Context {
         Ok(Arc::new(Context {
             statements: Statements::new(&config.names),
             queue,
-            pool: SessionPool::default(),
+            pool: SessionPool::new(config.task_connection()),
             config,
         }))
     }
@@ -54,10 +56,8 @@ impl Context {
 
     /// A session for one task: an idle one from the pool, or a new login.
     pub fn take_session(&self) -> Result<Session, TaskError> {
-        if let Some(session) = self.pool.take() {
-            return Ok(session);
-        }
-        self.connect(&self.config.task_connection())
+        self.pool
+            .take_or(|params| self.connect(params))
             .map_err(TaskError::snowflake("log in to Snowflake"))
     }
 
@@ -76,40 +76,12 @@ impl Context {
 
     /// Returns a session to the pool after a task.
     pub fn return_session(&self, session: Session) {
-        self.pool.put(session);
+        self.pool.give_back(session);
     }
 
     /// Takes every idle session out of the pool (to log them out at shutdown).
     pub fn idle_sessions(&self) -> Vec<Session> {
-        std::mem::take(
-            &mut *self
-                .pool
-                .idle
-                .lock()
-                .expect("the session pool is never poisoned"),
-        )
-    }
-}
-
-/// Idle sessions, reused by the next task so that each task does not log in again.
-#[derive(Debug, Default)]
-struct SessionPool {
-    idle: Mutex<Vec<Session>>,
-}
-
-impl SessionPool {
-    fn take(&self) -> Option<Session> {
-        self.idle
-            .lock()
-            .expect("the session pool is never poisoned")
-            .pop()
-    }
-
-    fn put(&self, session: Session) {
-        self.idle
-            .lock()
-            .expect("the session pool is never poisoned")
-            .push(session);
+        self.pool.take_all()
     }
 }
 

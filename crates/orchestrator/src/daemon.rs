@@ -533,7 +533,9 @@ fn run_task(shared: &Shared, task: ClaimedTask) {
     }
 }
 
-/// Runs the handler of the task's kind.
+/// Runs the handler of the task's kind. Every kind is listed (no `_` arm), so a kind added
+/// to the task graph shows up here; a worker's kind pulled by an orchestrator is as unknown
+/// to it as a kind from a newer version.
 pub fn execute_task(
     context: &Context,
     session: &mut Session,
@@ -559,7 +561,7 @@ pub fn execute_task(
             );
             Ok(())
         }
-        _ => Err(TaskError::UnknownKind {
+        Ok(TaskKind::Analyze | TaskKind::Extract) | Err(_) => Err(TaskError::UnknownKind {
             task_id: task.id(),
             kind: task.kind.clone(),
         }),

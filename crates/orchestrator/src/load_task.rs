@@ -61,17 +61,21 @@ use migration_core::metadata::MetadataNamesSql;
 use migration_core::queue::ClaimedTask;
 use migration_core::snowflake::{batches_to_rows, Session, SqlValue};
 use migration_core::workflow::{
-    attempt_folder, check_extract_result, results_stage, table_folder, AnalyzeResult,
+    attempt_folder, check_extract_result, source_identifier, table_results_folder, AnalyzeResult,
     ExtractResult, LoadPayload, LoadResult, TaskKind,
 };
 
-use crate::claim::source_identifier;
 use crate::context::{
     cell, completed_predecessor, execute, int_cell, query, required, table_row, Context, TableRow,
 };
 use crate::sql::{now_value, Binds};
 use crate::target_table::{self, load_columns};
 use crate::task_error::TaskError;
+
+/// The kind whose result a load reads (its predecessor in the task graph: the extract).
+const LOAD_READS: TaskKind = TaskKind::Load
+    .predecessor()
+    .expect("a load has a predecessor");
 
 /// What a load did, also the load task's result.
 pub type LoadOutcome = LoadResult;
@@ -186,11 +190,7 @@ pub fn derived_attempt_folder(
     payload: &LoadPayload,
     extract_attempts: i64,
 ) -> String {
-    let table = table_folder(
-        &results_stage(&context.config.names),
-        task.workflow_id,
-        payload.table_index,
-    );
+    let table = table_results_folder(&context.config.names, task.workflow_id, payload.table_index);
     attempt_folder(&table, payload.partition_index, extract_attempts)
 }
 
@@ -226,7 +226,7 @@ pub fn run_with_hooks(
     let payload = LoadPayload::from_json(&task.payload)?;
     let table_id = required(task.table_id, task, "TABLE_ID")?;
     let partition_id = required(task.partition_id, task, "PARTITION_ID")?;
-    let extract = completed_predecessor(context, session, task, TaskKind::Extract)?;
+    let extract = completed_predecessor(context, session, task, LOAD_READS)?;
     let result = ExtractResult::from_json(&extract.result)?;
     let folder = derived_attempt_folder(context, task, &payload, extract.attempts);
     check_extract_result(&result, &folder).map_err(|source| TaskError::UntrustedResult {

@@ -19,13 +19,12 @@
 //! loads have filled since.
 
 use migration_core::plan::TablePlan;
-use migration_core::queue::{ClaimedTask, ExecutorType, TaskBatch};
+use migration_core::queue::ClaimedTask;
 use migration_core::snowflake::{Session, SqlValue};
 use migration_core::workflow::{
-    results_stage, table_folder, AnalyzeResult, ExtractPayload, LoadPayload, PlanPayload, TaskKind,
+    source_identifier, table_results_folder, AnalyzeResult, PartitionTasks, PlanPayload, TaskKind,
 };
 
-use crate::claim::{new_task, source_identifier};
 use crate::context::{
     execute, int_cell, predecessor_result, query, required, table_configuration, Context,
 };
@@ -35,8 +34,6 @@ use crate::task_error::TaskError;
 
 /// Partitions pushed per queue call (two tasks each).
 pub const PUSH_BATCH_PARTITIONS: usize = 500;
-const EXTRACT_PRIORITY: i64 = 20;
-const LOAD_PRIORITY: i64 = 20;
 
 /// What a plan did, also the plan task's JSON result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +45,11 @@ pub struct PlanOutcome {
     pub truncated: bool,
 }
 
+/// The kind whose result a plan reads (its predecessor in the task graph: the analyze).
+const PLAN_READS: TaskKind = TaskKind::Plan
+    .predecessor()
+    .expect("a plan has a predecessor");
+
 pub fn run(
     context: &Context,
     session: &mut Session,
@@ -55,7 +57,7 @@ pub fn run(
 ) -> Result<PlanOutcome, TaskError> {
     let payload = PlanPayload::from_json(&task.payload)?;
     let table_id = required(task.table_id, task, "TABLE_ID")?;
-    let analysis = predecessor_result(context, session, task, TaskKind::Analyze)?;
+    let analysis = predecessor_result(context, session, task, PLAN_READS)?;
     let result = AnalyzeResult::from_json(&analysis)?;
     let table = table_configuration(context, session, table_id)?;
     let target = target_table::target_table(&table);
@@ -64,11 +66,8 @@ pub fn run(
     let prepared = target_table::prepare(context, session, &target, &columns)?;
     let target_name = target.qualified()?;
     let table_name = source_identifier(&table);
-    let table_stage_folder = table_folder(
-        &results_stage(&context.config.names),
-        task.workflow_id,
-        payload.table_index,
-    );
+    let table_stage_folder =
+        table_results_folder(&context.config.names, task.workflow_id, payload.table_index);
 
     session.transaction(|session| {
         let mut partitions = recorded_partitions(context, session, table_id)?;
@@ -96,8 +95,8 @@ pub fn run(
             context,
             session,
             &PartitionTasks {
-                payload: &payload,
                 workflow_id: task.workflow_id,
+                table_index: payload.table_index,
                 table_id,
                 table_name: &table_name,
                 plan: &result.plan,
@@ -248,74 +247,21 @@ fn insert_partitions(
     Ok(())
 }
 
-/// What the tasks of a table's partitions are made from.
-struct PartitionTasks<'a> {
-    payload: &'a PlanPayload,
-    workflow_id: i64,
-    table_id: i64,
-    table_name: &'a str,
-    plan: &'a TablePlan,
-    table_stage_folder: &'a str,
-}
-
+/// Pushes `extract -> load` for each partition, [`PUSH_BATCH_PARTITIONS`] per queue call.
 fn push_partition_tasks(
     context: &Context,
     session: &mut Session,
     tasks: &PartitionTasks<'_>,
     partitions: &[(i64, i64)],
 ) -> Result<(), TaskError> {
-    let (plan, table_name) = (tasks.plan, tasks.table_name);
+    let settings = context.config.task_settings();
     for chunk in partitions.chunks(PUSH_BATCH_PARTITIONS) {
-        let mut batch = TaskBatch::new();
-        for &(partition_id, number) in chunk {
-            let partition = plan
-                .partitions
-                .iter()
-                .find(|partition| i64::from(partition.index) == number)
-                .ok_or_else(|| TaskError::UnexpectedResult {
-                    action: "record the table's partitions",
-                    message: format!(
-                        "partition {number} of {table_name} is recorded but not in the plan"
-                    ),
-                })?;
-            let mut partition_plan = plan.clone();
-            partition_plan.partitions = vec![partition.clone()];
-            let extract = ExtractPayload {
-                workflow_id: tasks.workflow_id,
-                table_index: tasks.payload.table_index,
-                plan: partition_plan,
-                partition: partition.clone(),
-                table_stage_folder: tasks.table_stage_folder.to_owned(),
-            };
-            let load = LoadPayload {
-                workflow_id: tasks.workflow_id,
-                table_index: tasks.payload.table_index,
-                partition_index: partition.index,
-            };
-            let mut extract_task = new_task(
-                context,
-                ExecutorType::Worker,
-                TaskKind::Extract,
-                format!("extract partition {} of {table_name}", partition.index),
-                tasks.table_id,
-                extract.to_json(),
-                EXTRACT_PRIORITY,
-            );
-            extract_task.partition_id = Some(partition_id);
-            let mut load_task = new_task(
-                context,
-                ExecutorType::Orchestrator,
-                TaskKind::Load,
-                format!("load partition {} of {table_name}", partition.index),
-                tasks.table_id,
-                load.to_json(),
-                LOAD_PRIORITY,
-            );
-            load_task.partition_id = Some(partition_id);
-            let extract_index = batch.add(extract_task);
-            let load_index = batch.add(load_task);
-            batch.add_dependency(extract_index, load_index);
-        }
+        let batch = tasks
+            .batch(&settings, chunk)
+            .map_err(|error| TaskError::UnexpectedResult {
+                action: "record the table's partitions",
+                message: error.to_string(),
+            })?;
         context.queue.push(session, tasks.workflow_id, &batch)?;
     }
     Ok(())

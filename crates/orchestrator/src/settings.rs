@@ -7,6 +7,7 @@ use std::time::Duration;
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::{RetryPolicy, Transport};
 use migration_core::snowflake::{ConnectParams, SessionTimeouts};
+use migration_core::workflow::TaskSettings;
 
 /// Environment variable choosing the workers' queue transport: `procedure` (default: the queue
 /// procedures are deployed) or `direct` (they are not). The orchestrator's own queue operations
@@ -76,6 +77,14 @@ impl DaemonConfig {
         params.timeouts =
             SessionTimeouts::for_loading(self.task_lease, self.load_statement_timeout);
         params
+    }
+
+    /// The lease and retry settings of every task this orchestrator pushes.
+    pub fn task_settings(&self) -> TaskSettings {
+        TaskSettings {
+            lease: self.task_lease,
+            retry: self.retry,
+        }
     }
 
     /// Refuses settings under which leases cannot be kept: a lease must outlast several polls

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session};
 
-use crate::{Emulator, TestDatabase};
+use crate::emulator::{Emulator, TestDatabase};
 
 /// How long a test's login may take: the emulator answers at once, unless it is still starting.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);

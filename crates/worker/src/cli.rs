@@ -1,6 +1,7 @@
 //! Command-line interface of `worker`: the argument structs (their doc comments are the
-//! `--help` text), the offline `validate` command, and running the daemon: tracing, signal
-//! handling and the runtime around `worker::run`.
+//! `--help` text), the offline `validate` command, and running the daemon: tracing and signal
+//! handling (`migration_core::daemon`, shared with the orchestrator) and the runtime around
+//! `worker::run`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use config_schema::worker::{parse_worker_config, SourceConnection, WorkerConfig};
+use migration_core::daemon::{cancel_on_stop_signals, init_tracing, print_stdout};
 use tokio_util::sync::CancellationToken;
 
 /// Executes tasks of data-migration and data-validation workflows: pulls them from the task
@@ -71,64 +73,11 @@ fn run_worker(config: WorkerConfig) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let shutdown = CancellationToken::new();
     let result = runtime.block_on(async {
-        tokio::spawn(watch_signals(shutdown.clone()));
+        tokio::spawn(cancel_on_stop_signals(shutdown.clone()));
         worker::run(config, shutdown).await
     });
     runtime.shutdown_timeout(BLOCKING_EXIT_WAIT);
     result
-}
-
-/// Logs to standard error; `RUST_LOG` filters (default `info`), colours only on a terminal.
-fn init_tracing() {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
-}
-
-/// The first SIGINT/SIGTERM cancels `shutdown` (stop pulling, finish or hand back running
-/// tasks); a second one exits at once (leases then simply expire).
-async fn watch_signals(shutdown: CancellationToken) {
-    let mut signals = 0;
-    loop {
-        if !next_signal().await {
-            return;
-        }
-        signals += 1;
-        if signals == 1 {
-            tracing::info!(
-                "stop requested: finishing running tasks (signal again to exit at once)"
-            );
-            shutdown.cancel();
-        } else {
-            tracing::warn!("second stop request: exiting now; unfinished tasks return to the queue when their leases expire");
-            std::process::exit(130);
-        }
-    }
-}
-
-/// Waits for SIGINT or SIGTERM; false when signals cannot be watched.
-async fn next_signal() -> bool {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-            tracing::warn!("cannot watch SIGTERM");
-            return tokio::signal::ctrl_c().await.is_ok();
-        };
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.is_ok(),
-            _ = terminate.recv() => true,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.is_ok()
-    }
 }
 
 fn load_config(path: &Path) -> anyhow::Result<WorkerConfig> {
@@ -208,14 +157,7 @@ pub fn summary(path: &Path, config: &WorkerConfig) -> String {
 }
 
 fn print_summary(path: &Path, config: &WorkerConfig) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{}", summary(path, config)).and_then(|()| out.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("cannot write to standard output")
-        }
-        _ => Ok(()),
-    }
+    Ok(print_stdout(&summary(path, config))?)
 }
 
 #[cfg(test)]

@@ -12,19 +12,19 @@ use std::sync::Arc;
 
 use config_schema::SourcePlatform;
 use migration_core::analyze::{analyze_table, plan_request, AnalyzeError};
+use migration_core::daemon::SessionPool;
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::{ClaimedTask, TaskFailure};
 use migration_core::source::catalog::TableRef;
-use migration_core::source::dialect::{Dialect, ExtractionRequest};
-use migration_core::source::extract::{extract, ExtractOptions, ExtractRequest, SourceSpec};
+use migration_core::source::extract::{extract, SourceSpec};
 use migration_core::source::parquet_sink::ParquetOptions;
 use migration_core::workflow::{
-    attempt_folder, AnalyzePayload, AnalyzeResult, ExtractPayload, ExtractResult,
-    ExtractedFileResult, TaskKind,
+    attempt_folder, checked_table_folder, extract_options, extract_request, AnalyzePayload,
+    AnalyzeResult, ExtractPayload, ExtractResult, TaskKind,
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::stage_upload::{checked_table_folder, SessionPool, StageUploader};
+use crate::stage_upload::StageUploader;
 
 /// Everything a handler needs besides the task: the source, Snowflake for PUT, and where local
 /// files go.
@@ -154,30 +154,15 @@ fn extract_partition(
         .map_err(|error| failed(error.to_string(), false))?;
     let stage_folder = attempt_folder(&table_folder, partition, attempt);
 
-    let columns = plan.source_columns();
-    let select_sql = Dialect::new(plan.platform)
-        .extraction_query(&ExtractionRequest {
-            table: &plan.table,
-            columns: &columns,
-            keys: &plan.keys,
-            partition: &payload.partition,
-            where_clause: plan.where_clause.as_deref(),
-            watermark: None,
-        })
+    let request = extract_request(plan, &payload.partition)
         .map_err(|error| failed(error.to_string(), false))?;
-    let request = ExtractRequest {
-        select_sql,
-        schema: plan.extraction_schema(),
-    };
-    let options = ExtractOptions {
-        table: table.clone(),
-        target_column_names: plan.columns.iter().map(|c| c.target_name.clone()).collect(),
-        local_dir: context.local_dir.clone(),
-        parquet: ParquetOptions {
-            file_prefix: format!("part_{partition}_{attempt}"),
-            ..context.parquet.clone()
-        },
-    };
+    let options = extract_options(
+        plan,
+        partition,
+        attempt,
+        &context.local_dir,
+        &context.parquet,
+    );
     let session = context.upload_sessions.take().map_err(|error| {
         failed(
             format!("cannot connect to Snowflake to upload files: {error}"),
@@ -191,21 +176,7 @@ fn extract_partition(
             failure.cancelled = cancel.is_cancelled();
             failure
         })?;
-    Ok(ExtractResult {
-        stage_folder,
-        files: outcome
-            .files
-            .into_iter()
-            .map(|f| ExtractedFileResult {
-                name: f.name,
-                rows: f.rows,
-                bytes: f.bytes,
-            })
-            .collect(),
-        rows: outcome.rows,
-        bytes: outcome.bytes,
-        checksum: outcome.checksum.to_string(),
-    })
+    Ok(ExtractResult::from_outcome(stage_folder, outcome))
 }
 
 #[cfg(test)]

@@ -16,19 +16,19 @@ use std::time::Duration;
 
 use anyhow::Context;
 use config_schema::worker::{TaskSourceKind, WorkerConfig};
+use migration_core::daemon::{connect_params, SessionPool};
 use migration_core::metadata::session_registry::{self, DaemonProcess};
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::task::default_lease;
 use migration_core::queue::{Consumer, ExecutorType, Queue, Transport};
 use migration_core::snowflake::{
-    default_loading_statement_timeout, profile, ConnectParams, Session, SessionTimeouts,
+    default_loading_statement_timeout, ConnectParams, Session, SessionTimeouts,
 };
 use migration_core::source::parquet_sink::ParquetOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::daemon::{run_loop, Control, LoopSettings, Registry};
 use crate::handlers::TaskContext;
-use crate::stage_upload::SessionPool;
 
 /// Settings that are not in the TOML (defaults suit production; tests shorten them).
 #[derive(Debug, Clone)]
@@ -84,20 +84,9 @@ impl Default for WorkerOptions {
 /// serves tasks.
 pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let name = config.target_connection_name.clone();
-    let loaded = tokio::task::spawn_blocking(move || profile::load_profile(name.as_deref()))
+    let params = tokio::task::spawn_blocking(move || connect_params(name.as_deref()))
         .await
-        .context("loading the connection profile was interrupted")?
-        .context("cannot find the Snowflake connection")?;
-    for warning in &loaded.warnings {
-        tracing::warn!(file = %loaded.file.display(), "{warning}");
-    }
-    let params = ConnectParams::from_profile(&loaded.profile).with_context(|| {
-        format!(
-            "connection `{}` in {} cannot be used",
-            loaded.profile.name,
-            loaded.file.display()
-        )
-    })?;
+        .context("loading the connection profile was interrupted")??;
     run_connected(config, params, WorkerOptions::default(), shutdown).await
 }
 

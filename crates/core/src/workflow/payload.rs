@@ -1,67 +1,19 @@
 //! Task payloads and results, as stored in TASK_QUEUE.PAYLOAD and TASK_QUEUE.RESULT.
 
-use std::fmt;
-use std::str::FromStr;
-
 use config_schema::workflow::TableConfig;
 use config_schema::SourcePlatform;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::task_kind::{TaskKind, UnknownTaskKind};
 use crate::plan::{Partition, TablePlan};
-
-/// The kinds of task a data-migration workflow pushes (TASK_QUEUE.KIND).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TaskKind {
-    /// Worker: read the source catalog and plan the partitions of one table.
-    Analyze,
-    /// Orchestrator: create the target table and push the partition tasks.
-    Plan,
-    /// Worker: extract one partition to Parquet files on the stage.
-    Extract,
-    /// Orchestrator: COPY one partition's files into the target table.
-    Load,
-}
-
-impl TaskKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Analyze => "analyze",
-            TaskKind::Plan => "plan",
-            TaskKind::Extract => "extract",
-            TaskKind::Load => "load",
-        }
-    }
-}
-
-impl fmt::Display for TaskKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TaskKind {
-    type Err = TaskPayloadError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "analyze" => Ok(TaskKind::Analyze),
-            "plan" => Ok(TaskKind::Plan),
-            "extract" => Ok(TaskKind::Extract),
-            "load" => Ok(TaskKind::Load),
-            other => Err(TaskPayloadError::UnknownKind(other.to_string())),
-        }
-    }
-}
 
 /// A payload or result that cannot be understood. A worker fails such a task terminally: a
 /// newer orchestrator may have pushed it, and retrying cannot help.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskPayloadError {
-    #[error(
-        "unknown task kind `{0}`: this worker or orchestrator is older than the one that pushed it"
-    )]
-    UnknownKind(String),
+    #[error(transparent)]
+    UnknownKind(#[from] UnknownTaskKind),
     #[error("the {kind} task's {what} cannot be read: {source}")]
     Unreadable {
         kind: &'static str,
@@ -147,6 +99,28 @@ pub struct ExtractPayload {
 }
 json_codec!(ExtractPayload, TaskKind::Extract, "payload");
 
+impl ExtractPayload {
+    /// The payload of `partition` of a planned table: the plan is carried with `partitions`
+    /// reduced to this one partition.
+    pub fn for_partition(
+        workflow_id: i64,
+        table_index: u32,
+        plan: &TablePlan,
+        partition: &Partition,
+        table_stage_folder: &str,
+    ) -> ExtractPayload {
+        let mut partition_plan = plan.clone();
+        partition_plan.partitions = vec![partition.clone()];
+        ExtractPayload {
+            workflow_id,
+            table_index,
+            plan: partition_plan,
+            partition: partition.clone(),
+            table_stage_folder: table_stage_folder.to_owned(),
+        }
+    }
+}
+
 /// One uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,20 +170,6 @@ json_codec!(LoadResult, TaskKind::Load, "result");
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_round_trip_and_unknown_kind_is_explained() {
-        for kind in [
-            TaskKind::Analyze,
-            TaskKind::Plan,
-            TaskKind::Extract,
-            TaskKind::Load,
-        ] {
-            assert_eq!(kind.as_str().parse::<TaskKind>().unwrap(), kind);
-        }
-        let err = "vacuum".parse::<TaskKind>().unwrap_err().to_string();
-        assert!(err.contains("`vacuum`"), "{err}");
-    }
 
     #[test]
     fn results_round_trip_through_json() {
