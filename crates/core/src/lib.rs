@@ -3,6 +3,7 @@
 //!
 //! Dependencies point one way: binaries -> this crate -> `config-schema`.
 
+pub mod decimal;
 pub mod load;
 pub mod metadata;
 pub mod plan;

@@ -26,6 +26,7 @@ use super::dialect::{
 use super::extract::{BatchReader, ExtractError, SourceSpec};
 use super::odbc::{self, OdbcReadOptions};
 use super::postgres_native;
+use super::sqlstate;
 use crate::plan::boundary_rows::boundary_rows_from_batch;
 use crate::plan::{
     build_table_plan, prepare_analysis, BoundaryRow, ExtractionStrategy, NameMapping,
@@ -486,10 +487,9 @@ fn pg_text_rows(
             table: table.to_owned(),
             query: what,
             retryable: error.as_db_error().is_none()
-                || error.code().is_some_and(|code| {
-                    let code = code.code();
-                    code.starts_with("40") || code.starts_with("53") || code.starts_with("08")
-                }),
+                || error
+                    .code()
+                    .is_some_and(|code| sqlstate::is_retryable(code.code())),
             message: match error.as_db_error() {
                 Some(db) => format!("{} ({})", db.message(), db.code().code()),
                 None => error.to_string(),
@@ -537,7 +537,7 @@ fn odbc_text_rows(
         table: table.to_owned(),
         query: what,
         retryable: matches!(&error, arrow_odbc::odbc_api::Error::Diagnostics { record, .. }
-            if record.state.as_str().starts_with("08")),
+            if sqlstate::is_retryable(record.state.as_str())),
         message: error.to_string(),
     };
     let params: Vec<_> = query
