@@ -34,6 +34,7 @@ use crate::source::dialect::{
 use crate::source::extract::{BatchReader, ExtractError, SourceSpec};
 use crate::source::odbc::{self, OdbcReadOptions};
 use crate::source::postgres_native;
+use crate::source::sqlstate;
 
 /// Rows fetched per round trip by catalog queries over ODBC.
 const CATALOG_BATCH_ROWS: usize = 256;
@@ -489,10 +490,9 @@ fn pg_text_rows(
             table: table.to_owned(),
             query: what,
             retryable: error.as_db_error().is_none()
-                || error.code().is_some_and(|code| {
-                    let code = code.code();
-                    code.starts_with("40") || code.starts_with("53") || code.starts_with("08")
-                }),
+                || error
+                    .code()
+                    .is_some_and(|code| sqlstate::is_retryable(code.code())),
             message: match error.as_db_error() {
                 Some(db) => format!("{} ({})", db.message(), db.code().code()),
                 None => error.to_string(),
@@ -540,7 +540,7 @@ fn odbc_text_rows(
         table: table.to_owned(),
         query: what,
         retryable: matches!(&error, arrow_odbc::odbc_api::Error::Diagnostics { record, .. }
-            if record.state.as_str().starts_with("08")),
+            if sqlstate::is_retryable(record.state.as_str())),
         message: error.to_string(),
     };
     let params: Vec<_> = query

@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod daemon;
+pub mod decimal;
 pub mod key_range;
 pub mod lease;
 pub mod load;

@@ -10,6 +10,8 @@ use std::cmp::Ordering;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::decimal;
+
 /// One value of one key column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
@@ -44,7 +46,7 @@ impl TryFrom<String> for DecimalText {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        if is_decimal_text(&text) {
+        if decimal::is_plain(&text) {
             Ok(DecimalText(text))
         } else {
             Err(format!("`{text}` is not a decimal number"))
@@ -56,17 +58,6 @@ impl From<DecimalText> for String {
     fn from(value: DecimalText) -> String {
         value.0
     }
-}
-
-fn is_decimal_text(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A finite double kept as text.
@@ -132,7 +123,7 @@ impl KeyValue {
         match (self, other) {
             (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
             (V::Int(a), V::Int(b)) => Some(a.cmp(b)),
-            (V::Decimal(a), V::Decimal(b)) => Some(compare_decimal(a.as_str(), b.as_str())),
+            (V::Decimal(a), V::Decimal(b)) => Some(decimal::compare_plain(a.as_str(), b.as_str())),
             (V::Float(a), V::Float(b)) => a.value().partial_cmp(&b.value()),
             (V::Text(a), V::Text(b)) => Some(a.as_bytes().cmp(b.as_bytes())),
             (V::Date(a), V::Date(b)) => Some(a.cmp(b)),
@@ -143,49 +134,6 @@ impl KeyValue {
             _ => None,
         }
     }
-}
-
-/// Compares two validated decimal texts by value (`1.50` equals `1.5`).
-fn compare_decimal(a: &str, b: &str) -> Ordering {
-    let (neg_a, mag_a) = split_sign(a);
-    let (neg_b, mag_b) = split_sign(b);
-    let zero_a = is_zero(mag_a);
-    let zero_b = is_zero(mag_b);
-    let neg_a = neg_a && !zero_a;
-    let neg_b = neg_b && !zero_b;
-    match (neg_a, neg_b) {
-        (false, true) => Ordering::Greater,
-        (true, false) => Ordering::Less,
-        (false, false) => compare_magnitude(mag_a, mag_b),
-        (true, true) => compare_magnitude(mag_b, mag_a),
-    }
-}
-
-fn split_sign(s: &str) -> (bool, &str) {
-    match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
-    }
-}
-
-fn is_zero(mag: &str) -> bool {
-    mag.bytes().all(|b| b == b'0' || b == b'.')
-}
-
-fn compare_magnitude(a: &str, b: &str) -> Ordering {
-    let (int_a, frac_a) = a.split_once('.').unwrap_or((a, ""));
-    let (int_b, frac_b) = b.split_once('.').unwrap_or((b, ""));
-    let int_a = int_a.trim_start_matches('0');
-    let int_b = int_b.trim_start_matches('0');
-    int_a
-        .len()
-        .cmp(&int_b.len())
-        .then_with(|| int_a.cmp(int_b))
-        .then_with(|| {
-            let frac_a = frac_a.trim_end_matches('0');
-            let frac_b = frac_b.trim_end_matches('0');
-            frac_a.cmp(frac_b)
-        })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use arrow::datatypes::{
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta};
 
 use super::partition_plan::BoundaryRow;
+use crate::decimal;
 use crate::key_range::key_value::KeyValue;
 use crate::source::dialect::{ColumnKind, TypedColumn};
 
@@ -77,7 +78,7 @@ pub fn key_value(
                 .downcast_ref::<Decimal128Array>()
                 .expect("decimal array")
                 .value(row);
-            KeyValue::decimal(&decimal_text(raw, *scale))
+            KeyValue::decimal(&decimal::unscaled_to_text(raw, *scale))
                 .ok_or_else(|| format!("decimal {raw} with scale {scale} has no exact text"))?
         }
         DataType::Float32 => float(
@@ -140,25 +141,6 @@ fn float(value: f64) -> Result<KeyValue, String> {
     KeyValue::float(value).ok_or_else(|| format!("{value} is not a finite partition key value"))
 }
 
-/// `12345` with scale 2 -> `123.45`; negative scales append zeros.
-fn decimal_text(raw: i128, scale: i8) -> String {
-    let negative = raw < 0;
-    let digits = raw.unsigned_abs().to_string();
-    let body = if scale <= 0 {
-        format!("{digits}{}", "0".repeat(scale.unsigned_abs() as usize))
-    } else {
-        let scale = scale as usize;
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        format!("{int}.{frac}")
-    };
-    if negative {
-        format!("-{body}")
-    } else {
-        body
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,10 +153,10 @@ mod tests {
 
     #[test]
     fn decimal_text_places_the_point() {
-        assert_eq!(decimal_text(12345, 2), "123.45");
-        assert_eq!(decimal_text(-5, 3), "-0.005");
-        assert_eq!(decimal_text(7, 0), "7");
-        assert_eq!(decimal_text(7, -2), "700");
+        assert_eq!(decimal::unscaled_to_text(12345, 2), "123.45");
+        assert_eq!(decimal::unscaled_to_text(-5, 3), "-0.005");
+        assert_eq!(decimal::unscaled_to_text(7, 0), "7");
+        assert_eq!(decimal::unscaled_to_text(7, -2), "700");
     }
 
     #[test]

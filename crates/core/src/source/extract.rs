@@ -19,7 +19,7 @@
 //! A partition without rows produces no file: the outcome then lists no files and zero rows.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread;
 
@@ -28,7 +28,7 @@ use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use config_schema::worker::{PostgresExtractionPath, SourceConnection};
+use config_schema::worker::{PgSslMode, PostgresExtractionPath, SourceConnection};
 
 use super::connection_string::{
     build_connection_string, odbc_settings, ConnectionString, OdbcTuning, SecretResolver,
@@ -37,63 +37,15 @@ use super::content_checksum::ContentChecksum;
 use super::odbc::{self, OdbcReadOptions};
 use super::parquet_sink::{FinishedFile, ParquetOptions, RollingParquetWriter};
 use super::postgres_native::{self, PgConnectParams, PgReadOptions};
+use super::value_limits::check_snowflake_limits;
 
-/// Batches a source hands to the pipeline. Every batch has exactly [`BatchReader::schema`].
-pub trait BatchReader {
-    /// The fixed schema of every batch (source column names, catalog types).
-    fn schema(&self) -> SchemaRef;
-
-    /// The next batch, or `None` once the result set is exhausted.
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>, ExtractError>;
-}
-
-/// Where finished Parquet files go. The worker plugs in a Snowflake stage PUT to
-/// `@TASK_RESULTS/workflows/{wf}/tables/{table}/partition_{n}/attempt_{k}/`; tests and the
-/// benchmark use [`LocalDirUploader`].
-pub trait Uploader {
-    /// Uploads the local file at `local_path` under the name `file_name`. The pipeline deletes
-    /// the local file afterwards, whatever the result.
-    fn upload(&mut self, local_path: &Path, file_name: &str) -> Result<(), UploadError>;
-}
-
-/// An upload that failed, and whether trying again may help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadError {
-    pub message: String,
-    pub retryable: bool,
-}
-
-/// Copies finished files into a local directory (tests, benchmark, local runs).
-#[derive(Debug, Clone)]
-pub struct LocalDirUploader {
-    dir: PathBuf,
-}
-
-impl LocalDirUploader {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        LocalDirUploader { dir: dir.into() }
-    }
-}
-
-impl Uploader for LocalDirUploader {
-    fn upload(&mut self, local_path: &Path, file_name: &str) -> Result<(), UploadError> {
-        let io_error = |e: std::io::Error| UploadError {
-            message: format!(
-                "cannot copy `{}` into `{}`: {e}",
-                local_path.display(),
-                self.dir.display()
-            ),
-            retryable: true,
-        };
-        fs::create_dir_all(&self.dir).map_err(io_error)?;
-        let destination = self.dir.join(file_name);
-        // A rename is free on the same file system; fall back to a copy across devices.
-        if fs::rename(local_path, &destination).is_err() {
-            fs::copy(local_path, &destination).map_err(io_error)?;
-        }
-        Ok(())
-    }
-}
+// The pipeline's seams, error and value limits live in leaves the readers share; they are
+// re-exported here so `source::extract::...` keeps naming everything an extraction needs.
+pub use super::extract_error::ExtractError;
+pub use super::pipeline::{BatchReader, LocalDirUploader, UploadError, Uploader};
+pub use super::value_limits::{
+    ValueKind, ValueLimits, SNOWFLAKE_MAX_BINARY_BYTES, SNOWFLAKE_MAX_TEXT_BYTES,
+};
 
 /// How one partition is written: where local files live, target column names, Parquet knobs.
 #[derive(Debug, Clone)]
@@ -124,248 +76,6 @@ pub struct ExtractOutcome {
     pub bytes: u64,
     /// Order-independent content checksum of every extracted value (see `content_checksum`).
     pub checksum: ContentChecksum,
-}
-
-/// Everything that can stop an extraction. Each variant names the offender and knows whether
-/// retrying the task can help ([`ExtractError::is_retryable`]).
-#[derive(Debug, thiserror::Error)]
-pub enum ExtractError {
-    #[error("cannot connect to {target}: {message}; check that the source is running and reachable (will be retried)")]
-    Unreachable { target: String, message: String },
-    #[error("source {target} refused the session: {message}; fix host, database, user or password in the worker configuration (will not be retried)")]
-    Authentication { target: String, message: String },
-    #[error("no secure session with {target}: {message}; check `ssl_mode`, the host name and the CA certificate (`extra_options.sslrootcert`, PGSSLROOTCERT or ~/.postgresql/root.crt) in the worker configuration (will not be retried)")]
-    Tls { target: String, message: String },
-    #[error("odbc driver `{driver}` is not installed: {message}; install it or fix `driver_name` in the worker configuration (will not be retried)")]
-    MissingDriver { driver: String, message: String },
-    #[error("table `{table}` does not exist on the source: {message}; check the table names of the workflow (will not be retried)")]
-    MissingTable { table: String, message: String },
-    #[error("column `{column}` of table `{table}` has source type `{source_type}`, which extraction does not support; cast it in a view or map it with `columnTypeMappings` (will not be retried)")]
-    UnsupportedType {
-        table: String,
-        column: String,
-        source_type: String,
-    },
-    #[error("column `{column}` of table `{table}`: {message} (will not be retried)")]
-    ValueNotRepresentable {
-        table: String,
-        column: String,
-        message: String,
-    },
-    #[error(
-        "column `{column}` of table `{table}` holds a value{} larger than the worker's per-value cap of {limit} bytes; raise `max_value_bytes` in the `[application]` section of the worker configuration (at most 16777216) (will not be retried)",
-        length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
-    )]
-    ValueTooLong {
-        table: String,
-        column: String,
-        limit: usize,
-        length: Option<usize>,
-    },
-    #[error(
-        "column `{column}` of table `{table}` holds a value{} larger than Snowflake's {target_type} limit of {limit} bytes, which cannot be loaded; leave the column out or shorten it in a view, or exclude such rows with `whereClauseCriteria` (will not be retried)",
-        length.map(|n| format!(" of {n} bytes")).unwrap_or_default()
-    )]
-    BeyondSnowflakeLimit {
-        table: String,
-        column: String,
-        /// `VARCHAR` or `BINARY`.
-        target_type: &'static str,
-        limit: usize,
-        length: Option<usize>,
-    },
-    #[error("column `{column}` of table `{table}` holds a value of more than {measured} bytes, longer than when its length was measured moments before (a concurrent update) (will be retried)")]
-    ValueGrew {
-        table: String,
-        column: String,
-        measured: usize,
-    },
-    #[error("query on table `{table}` failed: {message}{}", retry_hint(*retryable))]
-    Query {
-        table: String,
-        message: String,
-        retryable: bool,
-    },
-    #[error("reading table `{table}` failed: {message}{}", retry_hint(*retryable))]
-    Read {
-        table: String,
-        message: String,
-        retryable: bool,
-    },
-    #[error("cannot write parquet file `{path}`: {message} (will be retried)")]
-    Write { path: PathBuf, message: String },
-    #[error("cannot upload `{file}`: {message}{}", retry_hint(*retryable))]
-    Upload {
-        file: String,
-        message: String,
-        retryable: bool,
-    },
-    #[error("invalid extraction request for table `{table}`: {message} (will not be retried)")]
-    InvalidRequest { table: String, message: String },
-    #[error("invalid source configuration: {message}; fix the worker configuration (will not be retried)")]
-    Configuration { message: String },
-    #[error("extraction of table `{table}` was cancelled (will be retried)")]
-    Cancelled { table: String },
-}
-
-fn retry_hint(retryable: bool) -> &'static str {
-    if retryable {
-        " (will be retried)"
-    } else {
-        " (will not be retried)"
-    }
-}
-
-impl ExtractError {
-    /// May running the same task again succeed without anyone changing anything?
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ExtractError::Unreachable { .. }
-            | ExtractError::Write { .. }
-            | ExtractError::ValueGrew { .. }
-            | ExtractError::Cancelled { .. } => true,
-            ExtractError::Query { retryable, .. }
-            | ExtractError::Read { retryable, .. }
-            | ExtractError::Upload { retryable, .. } => *retryable,
-            ExtractError::Authentication { .. }
-            | ExtractError::Tls { .. }
-            | ExtractError::MissingDriver { .. }
-            | ExtractError::MissingTable { .. }
-            | ExtractError::UnsupportedType { .. }
-            | ExtractError::ValueNotRepresentable { .. }
-            | ExtractError::ValueTooLong { .. }
-            | ExtractError::BeyondSnowflakeLimit { .. }
-            | ExtractError::InvalidRequest { .. }
-            | ExtractError::Configuration { .. } => false,
-        }
-    }
-}
-
-/// Snowflake's largest VARCHAR (and VARIANT) value, in bytes.
-pub const SNOWFLAKE_MAX_TEXT_BYTES: usize =
-    super::dialect::type_mapping::SNOWFLAKE_MAX_VARCHAR as usize;
-/// Snowflake's largest BINARY value, in bytes.
-pub const SNOWFLAKE_MAX_BINARY_BYTES: usize =
-    super::dialect::type_mapping::SNOWFLAKE_MAX_BINARY as usize;
-
-/// Text (Arrow Utf8, loaded as VARCHAR/VARIANT) or binary (Arrow Binary, loaded as BINARY).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
-    Text,
-    Binary,
-}
-
-impl ValueKind {
-    /// Snowflake's limit for values of this kind, in bytes.
-    pub fn snowflake_limit(self) -> usize {
-        match self {
-            ValueKind::Text => SNOWFLAKE_MAX_TEXT_BYTES,
-            ValueKind::Binary => SNOWFLAKE_MAX_BINARY_BYTES,
-        }
-    }
-
-    fn target_type(self) -> &'static str {
-        match self {
-            ValueKind::Text => "VARCHAR",
-            ValueKind::Binary => "BINARY",
-        }
-    }
-}
-
-/// How large one value may be: the worker's `max_value_bytes` and Snowflake's limits together.
-/// Every reader holds values to [`ValueLimits::limit`] and reports a larger one with
-/// [`ValueLimits::error`], which names the setting to raise or, when the setting is not what
-/// stops the value, Snowflake's limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ValueLimits {
-    /// `[application] max_value_bytes` of the worker TOML.
-    pub max_value_bytes: usize,
-}
-
-impl Default for ValueLimits {
-    fn default() -> Self {
-        ValueLimits {
-            max_value_bytes: SNOWFLAKE_MAX_TEXT_BYTES,
-        }
-    }
-}
-
-impl ValueLimits {
-    pub fn new(max_value_bytes: usize) -> Self {
-        ValueLimits {
-            max_value_bytes: max_value_bytes.max(1),
-        }
-    }
-
-    /// The largest value of `kind` that may pass, in bytes (UTF-8 bytes for text).
-    pub fn limit(&self, kind: ValueKind) -> usize {
-        self.max_value_bytes.min(kind.snowflake_limit())
-    }
-
-    /// The error for a value of `length` bytes (`None`: unknown, but above the limit).
-    pub fn error(
-        &self,
-        table: &str,
-        column: &str,
-        kind: ValueKind,
-        length: Option<usize>,
-    ) -> ExtractError {
-        if self.max_value_bytes < kind.snowflake_limit() {
-            return ExtractError::ValueTooLong {
-                table: table.to_string(),
-                column: column.to_string(),
-                limit: self.max_value_bytes,
-                length,
-            };
-        }
-        ExtractError::BeyondSnowflakeLimit {
-            table: table.to_string(),
-            column: column.to_string(),
-            target_type: kind.target_type(),
-            limit: kind.snowflake_limit(),
-            length,
-        }
-    }
-}
-
-/// Fails on the first text or binary value of `batch` above its Snowflake limit, so such a
-/// value never reaches a staged file (COPY would refuse it after the whole upload).
-pub fn check_snowflake_limits(batch: &RecordBatch, table: &str) -> Result<(), ExtractError> {
-    use arrow::array::{Array, AsArray};
-    use arrow::datatypes::DataType;
-    let limits = ValueLimits::default();
-    for (index, field) in batch.schema().fields().iter().enumerate() {
-        let column = batch.column(index);
-        let (kind, longest) = match field.data_type() {
-            DataType::Utf8 => (
-                ValueKind::Text,
-                longest_value(column.as_string::<i32>().offsets(), column.nulls()),
-            ),
-            DataType::Binary => (
-                ValueKind::Binary,
-                longest_value(column.as_binary::<i32>().offsets(), column.nulls()),
-            ),
-            _ => continue,
-        };
-        if longest > kind.snowflake_limit() {
-            return Err(limits.error(table, field.name(), kind, Some(longest)));
-        }
-    }
-    Ok(())
-}
-
-/// The length of the longest non-null value of a variable-length array.
-fn longest_value(
-    offsets: &arrow::buffer::OffsetBuffer<i32>,
-    nulls: Option<&arrow::buffer::NullBuffer>,
-) -> usize {
-    offsets
-        .windows(2)
-        .enumerate()
-        .filter(|(row, _)| nulls.is_none_or(|n| n.is_valid(*row)))
-        .map(|(_, w)| (w[1] - w[0]).max(0) as usize)
-        .max()
-        .unwrap_or(0)
 }
 
 /// Where a partition is read from.
@@ -447,8 +157,8 @@ fn native_tls(
             postgres_native::SslMode::parse(text).ok_or_else(|| ExtractError::Configuration {
                 message: format!(
                     "`ssl_mode = \"{text}\"` is not a PostgreSQL sslmode: use one of {}",
-                    postgres_native::SslMode::NAMES
-                        .map(|m| format!("\"{m}\""))
+                    PgSslMode::ALL
+                        .map(|m| format!("\"{}\"", m.as_str()))
                         .join(", ")
                 ),
             })?
@@ -701,6 +411,7 @@ fn combine(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
     use std::sync::Arc;
 
     use arrow::array::{Int64Array, StringArray};
@@ -1023,94 +734,6 @@ mod tests {
             }
             other => panic!("sqlite goes through odbc: {other:?}"),
         }
-    }
-
-    #[test]
-    fn error_messages_name_the_offender_and_the_retry() {
-        let t = || "sales.public.orders".to_string();
-        let c = || "amount".to_string();
-        let errors = [
-            ExtractError::Unreachable {
-                target: "postgresql://db:5432/sales".into(),
-                message: "connection refused".into(),
-            },
-            ExtractError::Authentication {
-                target: "postgresql://db:5432/sales".into(),
-                message: "password authentication failed".into(),
-            },
-            ExtractError::Tls {
-                target: "postgresql://db:5432/sales".into(),
-                message: "invalid peer certificate: NotValidForName (ssl_mode verify-full)".into(),
-            },
-            ExtractError::MissingDriver {
-                driver: "PostgreSQL Unicode".into(),
-                message: "can't open lib".into(),
-            },
-            ExtractError::MissingTable {
-                table: t(),
-                message: "relation does not exist".into(),
-            },
-            ExtractError::UnsupportedType {
-                table: t(),
-                column: c(),
-                source_type: "interval (read as Arrow Utf8)".into(),
-            },
-            ExtractError::ValueNotRepresentable {
-                table: t(),
-                column: c(),
-                message: "numeric NaN cannot be stored in a NUMBER column".into(),
-            },
-            ExtractError::ValueTooLong {
-                table: t(),
-                column: c(),
-                limit: 1024,
-                length: Some(5000),
-            },
-            ExtractError::BeyondSnowflakeLimit {
-                table: t(),
-                column: c(),
-                target_type: "BINARY",
-                limit: SNOWFLAKE_MAX_BINARY_BYTES,
-                length: Some(9_000_000),
-            },
-            ExtractError::ValueGrew {
-                table: t(),
-                column: c(),
-                measured: 5000,
-            },
-            ExtractError::Query {
-                table: t(),
-                message: "deadlock detected".into(),
-                retryable: true,
-            },
-            ExtractError::Read {
-                table: t(),
-                message: "tuple has 3 fields, expected 2".into(),
-                retryable: false,
-            },
-            ExtractError::Write {
-                path: PathBuf::from("/tmp/x/data_00000.parquet"),
-                message: "no space left on device".into(),
-            },
-            ExtractError::Upload {
-                file: "data_00000.parquet".into(),
-                message: "PUT failed".into(),
-                retryable: true,
-            },
-            ExtractError::InvalidRequest {
-                table: t(),
-                message: "the query returns 3 columns but the schema has 2".into(),
-            },
-            ExtractError::Configuration {
-                message: "environment variable `PGPW` is not set".into(),
-            },
-            ExtractError::Cancelled { table: t() },
-        ];
-        let rendered: Vec<String> = errors
-            .iter()
-            .map(|e| format!("retryable={} {e}", e.is_retryable()))
-            .collect();
-        insta::assert_snapshot!(rendered.join("\n"));
     }
 
     #[test]

@@ -46,7 +46,11 @@ use config_schema::SourcePlatform;
 
 use super::connection_string::ConnectionString;
 use super::dialect::Dialect;
-use super::extract::{BatchReader, ExtractError, ValueKind, ValueLimits};
+use super::extract_error::ExtractError;
+use super::pipeline::BatchReader;
+use super::sqlstate;
+use super::value_limits::{ValueKind, ValueLimits};
+use crate::decimal;
 
 type OwnedCursor = odbc_api::OwnedCursor<Connection<'static>>;
 
@@ -190,7 +194,7 @@ fn connect_error(cs: &ConnectionString, target: &str, error: &odbc_api::Error) -
             message,
         };
     }
-    let rejected = state.starts_with("28")
+    let rejected = sqlstate::is_login_rejection(&state)
         || [
             "authentication failed",
             "login failed",
@@ -265,9 +269,7 @@ fn statement_error(
             message,
         };
     }
-    // Lost connections, timeouts, serialization failures and deadlocks may pass.
-    let retryable =
-        state.starts_with("08") || state.starts_with("HYT") || state == "40001" || state == "40P01";
+    let retryable = sqlstate::is_retryable(&state);
     ExtractError::Query {
         table: table.to_string(),
         message,
@@ -1003,7 +1005,9 @@ impl RowColumn {
                 if row.get_text(col, scratch)? {
                     let text =
                         std::str::from_utf8(scratch).map_err(|e| value_error(e.to_string()))?;
-                    b.append_value(parse_decimal(text.trim(), *scale).map_err(value_error)?);
+                    b.append_value(
+                        decimal::parse_unscaled(text.trim(), *scale).map_err(value_error)?,
+                    );
                 } else {
                     b.append_null();
                 }
@@ -1175,33 +1179,6 @@ fn micros_since_epoch(ts: &odbc_api::sys::Timestamp) -> Result<i64, String> {
                 ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second
             )
         })
-}
-
-/// Exact decimal text (`-123.45`, `1e3` is not accepted) to an unscaled value with `scale`
-/// digits; more fractional digits than `scale` is an error, never a rounding.
-fn parse_decimal(text: &str, scale: i8) -> Result<i128, String> {
-    let invalid =
-        || format!("`{text}` is not a decimal number with at most {scale} fractional digits");
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let fraction = fraction.trim_end_matches('0');
-    if whole.is_empty() && fraction.is_empty() || fraction.len() > scale.max(0) as usize {
-        return Err(invalid());
-    }
-    let mut value: i128 = 0;
-    for c in whole.chars().chain(fraction.chars()) {
-        let digit = c.to_digit(10).ok_or_else(invalid)?;
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(digit.into()))
-            .ok_or_else(invalid)?;
-    }
-    let pad = scale.max(0) as u32 - fraction.len() as u32;
-    value = value.checked_mul(10i128.pow(pad)).ok_or_else(invalid)?;
-    Ok(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -1406,15 +1383,18 @@ mod tests {
 
     #[test]
     fn decimal_text_parses_exactly() {
-        assert_eq!(parse_decimal("-123.450", 4).ok(), Some(-1_234_500));
         assert_eq!(
-            parse_decimal("99999999999999999999999999999.999999999", 9).ok(),
+            decimal::parse_unscaled("-123.450", 4).ok(),
+            Some(-1_234_500)
+        );
+        assert_eq!(
+            decimal::parse_unscaled("99999999999999999999999999999.999999999", 9).ok(),
             Some(99_999_999_999_999_999_999_999_999_999_999_999_999)
         );
-        assert_eq!(parse_decimal("7", 0).ok(), Some(7));
-        assert!(parse_decimal("1.23", 1).is_err(), "no rounding");
-        assert!(parse_decimal("abc", 2).is_err());
-        assert!(parse_decimal("", 2).is_err());
+        assert_eq!(decimal::parse_unscaled("7", 0).ok(), Some(7));
+        assert!(decimal::parse_unscaled("1.23", 1).is_err(), "no rounding");
+        assert!(decimal::parse_unscaled("abc", 2).is_err());
+        assert!(decimal::parse_unscaled("", 2).is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-use super::extract::ExtractError;
+use super::extract_error::ExtractError;
 
 /// Snowflake recommends 100-250 MB of compressed data per file for COPY.
 pub const DEFAULT_TARGET_FILE_BYTES: u64 = 160_000_000;

@@ -34,6 +34,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 use super::json::write_canonical_json;
 use super::{CHECKSUM_AS_DECIMAL, CHECKSUM_AS_JSON, CHECKSUM_AS_KEY};
+use crate::decimal::{self, unsigned_digits};
 
 /// Beyond this decimal exponent a number is written `<digits>e<exponent>`; every `NUMBER`
 /// (at most 38 digits, scale 0..=37) stays positional.
@@ -243,46 +244,14 @@ fn write_integer(v: i128, out: &mut Vec<u8>) {
         out.push(b'-');
     }
     let mut digits = [0u8; 40];
-    out.extend_from_slice(u128_digits(v.unsigned_abs(), &mut digits));
+    out.extend_from_slice(unsigned_digits(v.unsigned_abs(), &mut digits));
 }
 
 fn write_decimal_i128(unscaled: i128, scale: i64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 40];
-    let digits = u128_digits(unscaled.unsigned_abs(), &mut digits);
+    let digits = unsigned_digits(unscaled.unsigned_abs(), &mut digits);
     out.extend_from_slice(b"n:");
     write_decimal_digits(unscaled < 0, digits, -scale, out);
-}
-
-/// The decimal digits of `v`, written at the end of `buffer`. Works in 64-bit pieces: a
-/// 128-bit division per digit costs more than the rest of a row's checksum.
-fn u128_digits(v: u128, buffer: &mut [u8; 40]) -> &[u8] {
-    const TEN_19: u128 = 10_000_000_000_000_000_000;
-    let mut at = buffer.len();
-    let mut high = v;
-    loop {
-        let (rest, mut piece) = if high >= TEN_19 {
-            (high / TEN_19, (high % TEN_19) as u64)
-        } else {
-            (0, high as u64)
-        };
-        if rest == 0 {
-            loop {
-                at -= 1;
-                buffer[at] = b'0' + (piece % 10) as u8;
-                piece /= 10;
-                if piece == 0 {
-                    return &buffer[at..];
-                }
-            }
-        }
-        // A full piece of 19 digits, leading zeros included.
-        for _ in 0..19 {
-            at -= 1;
-            buffer[at] = b'0' + (piece % 10) as u8;
-            piece /= 10;
-        }
-        high = rest;
-    }
 }
 
 /// `v` in exactly `width` digits (the value is known to fit).
@@ -340,59 +309,8 @@ pub(super) fn write_decimal_digits(
     }
 }
 
-/// A plain decimal in text (`-12.30`, `.5`, `1.0e-05`, `+7.`): sign, digits, exponent.
-pub(super) struct DecimalText {
-    pub negative: bool,
-    /// The mantissa's digits without the point.
-    pub digits: Vec<u8>,
-    pub exponent: i64,
-}
-
-/// Parses a plain decimal exactly; `None` for anything else (`NaN`, `Inf`, blanks, `1_0`).
-pub(super) fn parse_decimal_text(text: &str) -> Option<DecimalText> {
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], parse_exponent(&text[at + 1..])?),
-        None => (text, 0),
-    };
-    let (negative, unsigned) = match mantissa.as_bytes().first()? {
-        b'-' => (true, &mantissa[1..]),
-        b'+' => (false, &mantissa[1..]),
-        _ => (false, mantissa),
-    };
-    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return None;
-    }
-    if !whole
-        .bytes()
-        .chain(fraction.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let mut digits = Vec::with_capacity(whole.len() + fraction.len());
-    digits.extend_from_slice(whole.as_bytes());
-    digits.extend_from_slice(fraction.as_bytes());
-    let exponent = exponent.checked_sub(i64::try_from(fraction.len()).ok()?)?;
-    Some(DecimalText {
-        negative,
-        digits,
-        exponent,
-    })
-}
-
-/// `[+-]digits`, as an exponent small enough that no caller overflows with it.
-fn parse_exponent(text: &str) -> Option<i64> {
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let value: i64 = text.parse().ok()?;
-    (value.unsigned_abs() <= 1 << 40).then_some(value)
-}
-
 fn write_decimal_text(text: &str, out: &mut Vec<u8>) {
-    match parse_decimal_text(text) {
+    match decimal::parse(text) {
         Some(decimal) => {
             out.extend_from_slice(b"n:");
             write_decimal_digits(decimal.negative, &decimal.digits, decimal.exponent, out);
@@ -492,7 +410,10 @@ fn write_exponent_form(text: &[u8], out: &mut Vec<u8>) {
         out.push(b'-');
     }
     let mut buffer = [0u8; 40];
-    out.extend_from_slice(u128_digits(u128::from(point.unsigned_abs()), &mut buffer));
+    out.extend_from_slice(unsigned_digits(
+        u128::from(point.unsigned_abs()),
+        &mut buffer,
+    ));
 }
 
 /// `(year, month, day)` of a day count since 1970-01-01, proleptic Gregorian (the civil-date

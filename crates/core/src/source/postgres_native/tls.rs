@@ -29,7 +29,11 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// libpq's `sslmode`.
+use config_schema::worker::PgSslMode;
+
+/// libpq's `sslmode` as the native TLS code acts on it. The spelling is the worker
+/// configuration's [`PgSslMode`] (one parser, one list of names); this type adds what the
+/// native path needs on top: libpq's default when `ssl_mode` is not set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
     Disable,
@@ -42,39 +46,41 @@ pub enum SslMode {
     VerifyFull,
 }
 
-impl SslMode {
-    /// Every mode, as written in configuration files.
-    pub const NAMES: [&'static str; 6] = [
-        "disable",
-        "allow",
-        "prefer",
-        "require",
-        "verify-ca",
-        "verify-full",
-    ];
+impl From<PgSslMode> for SslMode {
+    fn from(mode: PgSslMode) -> SslMode {
+        match mode {
+            PgSslMode::Disable => SslMode::Disable,
+            PgSslMode::Allow => SslMode::Allow,
+            PgSslMode::Prefer => SslMode::Prefer,
+            PgSslMode::Require => SslMode::Require,
+            PgSslMode::VerifyCa => SslMode::VerifyCa,
+            PgSslMode::VerifyFull => SslMode::VerifyFull,
+        }
+    }
+}
 
-    /// The mode named `text` (as libpq spells it), or `None`.
+impl From<SslMode> for PgSslMode {
+    fn from(mode: SslMode) -> PgSslMode {
+        match mode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Allow => PgSslMode::Allow,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        }
+    }
+}
+
+impl SslMode {
+    /// The mode named `text`, as the worker configuration reads it ([`PgSslMode::parse`]).
     pub fn parse(text: &str) -> Option<SslMode> {
-        Some(match text.trim() {
-            "disable" => SslMode::Disable,
-            "allow" => SslMode::Allow,
-            "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            _ => return None,
-        })
+        PgSslMode::parse(text.trim()).map(SslMode::from)
     }
 
+    /// libpq's spelling, for messages.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow => "allow",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
+        PgSslMode::from(*self).as_str()
     }
 }
 
@@ -339,7 +345,7 @@ mod tests {
 
     #[test]
     fn modes_parse_as_libpq_spells_them() {
-        for name in SslMode::NAMES {
+        for name in PgSslMode::ALL.map(PgSslMode::as_str) {
             assert_eq!(SslMode::parse(name).map(|m| m.as_str()), Some(name));
         }
         assert_eq!(SslMode::parse("verify_full"), None);
