@@ -13,6 +13,7 @@
 mod network_cut;
 
 pub use network_cut::NetworkCut;
+pub use test_support::wait_for;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::{DataType, Field, Schema};
-use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session};
+use migration_core::snowflake::Session;
 use migration_core::source::content_checksum::ContentChecksum;
 use migration_core::source::extract::BatchReader;
 use migration_core::source::postgres_native::PgCopyReader;
@@ -261,26 +262,7 @@ impl E2e {
 
     /// A session to the test's emulator database.
     pub fn session(&self) -> Session {
-        let database = &self.database;
-        let mut params = ConnectParams::new(
-            &database.account,
-            &database.user,
-            Auth::Password(database.password.clone()),
-        );
-        params.host = Some(database.host.clone());
-        params.port = Some(database.port);
-        params.protocol = Protocol::Http;
-        params.database = Some(database.name.clone());
-        params.schema = Some(database.schema.clone());
-        params.warehouse = Some("SFEMU_WH".to_owned());
-        params.driver_path = Some(database.driver_path.clone());
-        params.login_timeout = Duration::from_secs(30);
-        Session::connect(&params).unwrap_or_else(|error| {
-            panic!(
-                "cannot connect to the Snowflake emulator ({error}); see its log at {}",
-                Emulator::start().log_path().display()
-            )
-        })
+        self.database.session()
     }
 
     /// The status of workflow `name`, `None` before it exists (or before the metadata does).
@@ -670,20 +652,5 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.kill_hard();
-    }
-}
-
-/// Polls `check` every 100 ms until it returns `Some`; fails after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            started.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -16,7 +16,7 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
-use test_support::sqlite3;
+use test_support::{pg_connect_params, postgres_client as pg_client, sqlite3};
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchReader};
 use arrow::compute::concat_batches;
@@ -36,45 +36,20 @@ use migration_core::source::extract::{
 };
 use migration_core::source::odbc::{OdbcReadOptions, OdbcText};
 use migration_core::source::parquet_sink::ParquetOptions;
-use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
+use migration_core::source::postgres_native::PgReadOptions;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tokio_util::sync::CancellationToken;
-
-const PG_HINT: &str =
-    "PostgreSQL must listen on 127.0.0.1:5432 with trust auth for user postgres; \
-start it with `pg_ctlcluster 15 main start`";
-
-fn pg_params() -> PgConnectParams {
-    PgConnectParams {
-        host: "127.0.0.1".into(),
-        port: 5432,
-        user: "postgres".into(),
-        password: None,
-        database: "postgres".into(),
-        connect_timeout: std::time::Duration::from_secs(10),
-        application_name: "extract-conformance".into(),
-        tls: Default::default(),
-    }
-}
 
 /// Tiny batches, so files really roll at the tiny target size of the tests.
 fn native_source() -> SourceSpec {
     SourceSpec::PostgresNative {
-        params: pg_params(),
+        params: pg_connect_params("extract-conformance"),
         read: PgReadOptions {
             batch_rows: 1,
             batch_bytes: 1 << 20,
             ..PgReadOptions::default()
         },
     }
-}
-
-fn pg_client() -> postgres::Client {
-    postgres::Client::connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-        postgres::NoTls,
-    )
-    .unwrap_or_else(|e| panic!("{PG_HINT}: {e}"))
 }
 
 fn pg_odbc_source() -> SourceSpec {
@@ -109,7 +84,7 @@ impl PgSchema {
         let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
         pg_client()
             .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap_or_else(|e| panic!("{PG_HINT}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot create PostgreSQL schema {name}: {e}"));
         PgSchema { name }
     }
 }

@@ -18,22 +18,16 @@ use migration_core::source::extract::{
 use migration_core::source::odbc::OdbcReadOptions;
 use migration_core::source::parquet_sink::ParquetOptions;
 use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
+use test_support::{pg_connect_params, postgres_client as pg_client};
 use tokio_util::sync::CancellationToken;
-
-const PG_HINT: &str =
-    "PostgreSQL must listen on 127.0.0.1:5432 with trust auth for user postgres; \
-start it with `pg_ctlcluster 15 main start`";
 
 fn params(port: u16, database: &str) -> PgConnectParams {
     PgConnectParams {
-        host: "127.0.0.1".into(),
         port,
-        user: "postgres".into(),
         password: Some("wrong-or-unneeded".into()),
         database: database.into(),
         connect_timeout: Duration::from_secs(5),
-        application_name: "extract-errors".into(),
-        tls: Default::default(),
+        ..pg_connect_params("extract-errors")
     }
 }
 
@@ -72,14 +66,6 @@ fn closed_port() -> u16 {
     port
 }
 
-fn pg_client() -> postgres::Client {
-    postgres::Client::connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-        postgres::NoTls,
-    )
-    .unwrap_or_else(|e| panic!("{PG_HINT}: {e}"))
-}
-
 struct PgSchema(String);
 
 impl PgSchema {
@@ -90,7 +76,7 @@ impl PgSchema {
                 "CREATE SCHEMA {name}; {}",
                 sql.replace("{s}", &name)
             ))
-            .unwrap_or_else(|e| panic!("{PG_HINT}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot create PostgreSQL schema {name}: {e}"));
         PgSchema(name)
     }
 }

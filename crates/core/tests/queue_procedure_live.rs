@@ -10,52 +10,22 @@
 //! the metadata with procedures into a fresh database `DMO_QUEUE_TEST_<random>`, works the queue
 //! through CALLs (push and expire run as the owner's direct statements), and drops the database.
 
-use std::path::PathBuf;
-
-use config_schema::connection_profile::{ProfileFile, ProfileFileKind};
 use migration_core::metadata::{self, DeployOptions, MetadataNames, NewWorkflow, WorkflowType};
 use migration_core::queue::{
     Consumer, ExecutorType, FailOutcome, NewTask, Queue, QueueError, TaskBatch, TaskFailure,
     Transport,
 };
-use migration_core::snowflake::{ConnectParams, Session};
-
-const GATE: &str = "SNOWFLAKE_TEST_CONNECTION";
-
-fn connections_file() -> PathBuf {
-    let home = std::env::var_os("SNOWFLAKE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".snowflake")
-        });
-    home.join("connections.toml")
-}
+use migration_core::snowflake::Session;
+use test_support::{live_connect_params, live_connection_name};
 
 fn live_session(connection: &str) -> Session {
-    let path = connections_file();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "{GATE}={connection} but {} cannot be read: {error}",
-            path.display()
-        )
-    });
-    let file = ProfileFile::parse(ProfileFileKind::ConnectionsToml, &text)
-        .expect("connections.toml parses");
-    let profile = file
-        .profile(connection)
-        .unwrap_or_else(|| panic!("no connection `{connection}` in {}", path.display()))
-        .expect("the connection profile is valid");
-    let params = ConnectParams::from_profile(&profile).expect("usable connection parameters");
-    Session::connect(&params).expect("connect to Snowflake")
+    Session::connect(&live_connect_params(connection)).expect("connect to Snowflake")
 }
 
 #[test]
 #[ignore = "needs a Snowflake account: SNOWFLAKE_TEST_CONNECTION"]
 fn procedures_work_the_queue_on_a_real_account() {
-    let connection = std::env::var(GATE).unwrap_or_else(|_| {
-        panic!("set {GATE} to the name of a connection in connections.toml to run the procedure transport against Snowflake")
-    });
+    let connection = live_connection_name("the procedure transport against Snowflake");
     let mut session = live_session(&connection);
     let database = format!("DMO_QUEUE_TEST_{}", uuid::Uuid::new_v4().simple()).to_uppercase();
     let names = MetadataNames {

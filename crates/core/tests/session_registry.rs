@@ -11,7 +11,7 @@ use migration_core::metadata::session_registry::{
     dead_sessions, end_dead_sessions, register, DaemonProcess,
 };
 use migration_core::snowflake::{ErrorKind, SessionTimeouts};
-use support::{connect_params, Metadata};
+use support::Metadata;
 
 fn process(consumer_id: &str, host: &str, pid: u32) -> DaemonProcess {
     DaemonProcess {
@@ -54,7 +54,7 @@ fn a_dead_daemons_session_is_ended_and_its_locks_go_with_it() {
 
     // The restarted daemon on host-a: only 4_000_002 (and itself) exist.
     let restarted = process("worker-restarted", "host-a", 4_000_004);
-    let mut params = connect_params(&metadata.database);
+    let mut params = metadata.database.connect_params();
     params.timeouts = SessionTimeouts {
         lock: Duration::from_secs(2),
         statement: Duration::from_secs(30),

@@ -64,22 +64,12 @@ impl Item {
 type Verdicts = BTreeMap<String, Option<String>>;
 
 fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> PathBuf {
-    std::env::var_os("SFEMU_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".cache/sfemu-venv")
-        })
-        .join("bin/python")
+    test_support::repository_root()
 }
 
 /// Judges every item in one run of the grammar script.
 fn judge(items: &[Item]) -> Verdicts {
-    let python = python();
+    let python = test_support::emulator_python();
     let script = repository().join("emulator/snowflake_grammar.py");
     let input = serde_json::Value::Array(
         items

@@ -7,30 +7,13 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use migration_core::snowflake::{
-    Auth, ConnectParams, ErrorKind, Protocol, Session, SessionTimeouts, SnowflakeError, SqlValue,
+    Auth, ConnectParams, ErrorKind, Session, SessionTimeouts, SnowflakeError, SqlValue,
 };
 use test_support::{Emulator, TestDatabase};
 
-fn params_for(database: &TestDatabase) -> ConnectParams {
-    let mut params = ConnectParams::new(
-        &database.account,
-        &database.user,
-        Auth::Password(database.password.clone()),
-    );
-    params.host = Some(database.host.clone());
-    params.port = Some(database.port);
-    params.protocol = Protocol::Http;
-    params.database = Some(database.name.clone());
-    params.schema = Some(database.schema.clone());
-    params.warehouse = Some("SFEMU_WH".to_owned());
-    params.driver_path = Some(database.driver_path.clone());
-    params.login_timeout = Duration::from_secs(30);
-    params
-}
-
 fn open(prefix: &str) -> (TestDatabase, Session) {
     let database = Emulator::start().database(prefix);
-    let session = Session::connect(&params_for(&database)).expect("connect to the emulator");
+    let session = Session::connect(&database.connect_params()).expect("connect to the emulator");
     (database, session)
 }
 
@@ -373,7 +356,7 @@ fn bad_sql_is_not_retryable_and_names_the_statement() {
 #[test]
 fn unreachable_host_is_retryable_with_a_clear_message() {
     let database = Emulator::start().database("unreachable");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.port = Some(1);
     params.login_timeout = Duration::from_secs(3);
     let started = Instant::now();
@@ -394,7 +377,7 @@ fn unreachable_host_is_retryable_with_a_clear_message() {
 #[test]
 fn missing_driver_says_how_to_install_it() {
     let database = Emulator::start().database("nodriver");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.driver_path = Some("/nonexistent/libadbc_driver_snowflake.so".into());
     let error = Session::connect(&params).expect_err("no driver there");
     let message = error.to_string();
@@ -446,7 +429,7 @@ fn parameters(lock: &str, statement: &str) -> std::collections::BTreeMap<String,
 #[test]
 fn every_login_sets_the_timeouts_and_utc_and_a_new_login_sets_them_again() {
     let database = Emulator::start().database("timeouts");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.timeouts = SessionTimeouts::for_control(Duration::from_secs(40));
     let mut session = Session::connect(&params).expect("connect");
     assert_eq!(session_parameters(&mut session), parameters("10", "20"));
@@ -464,14 +447,14 @@ fn every_login_sets_the_timeouts_and_utc_and_a_new_login_sets_them_again() {
 #[test]
 fn a_lock_wait_longer_than_the_lock_timeout_fails_as_retryable() {
     let database = Emulator::start().database("lock_timeout");
-    let mut first = Session::connect(&params_for(&database)).expect("first session");
+    let mut first = Session::connect(&database.connect_params()).expect("first session");
     first
         .execute("CREATE TABLE HELD (ID INTEGER, V INTEGER)", &[])
         .expect("create");
     first
         .execute("INSERT INTO HELD VALUES (1, 0)", &[])
         .expect("insert");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.timeouts = SessionTimeouts {
         lock: Duration::from_secs(1),
         statement: Duration::from_secs(30),
@@ -499,7 +482,7 @@ fn second_writer_waits_for_the_first_then_succeeds() {
     first
         .execute("INSERT INTO COUNTER VALUES (1, 0)", &[])
         .expect("insert");
-    let mut second = Session::connect(&params_for(&database)).expect("second session");
+    let mut second = Session::connect(&database.connect_params()).expect("second session");
 
     first.execute("BEGIN", &[]).expect("begin");
     first
@@ -546,7 +529,7 @@ fn conflicting_transaction_waits_and_keeps_its_earlier_work() {
     first
         .execute("INSERT INTO TASKS VALUES (1, NULL), (2, NULL)", &[])
         .expect("insert");
-    let mut second = Session::connect(&params_for(&database)).expect("second session");
+    let mut second = Session::connect(&database.connect_params()).expect("second session");
 
     first.execute("BEGIN", &[]).expect("begin");
     first
@@ -652,7 +635,7 @@ fn key_pair_logins_reach_the_driver() {
     let database = Emulator::start().database("keypair");
     let folder = tempfile::tempdir().expect("temp dir");
     for passphrase in [None, Some("s3cret")] {
-        let mut params = params_for(&database);
+        let mut params = database.connect_params();
         params.auth = Auth::KeyPair {
             private_key_file: rsa_key(folder.path(), passphrase),
             passphrase: passphrase.map(str::to_owned),
@@ -669,7 +652,7 @@ fn key_pair_logins_reach_the_driver() {
 fn wrong_key_passphrase_is_a_clear_non_retryable_error() {
     let database = Emulator::start().database("keypass");
     let folder = tempfile::tempdir().expect("temp dir");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.auth = Auth::KeyPair {
         private_key_file: rsa_key(folder.path(), Some("right")),
         passphrase: Some("wrong".to_owned()),
@@ -696,7 +679,7 @@ fn token_logins_reach_the_driver() {
         Auth::ProgrammaticAccessToken("pat-token".to_owned()),
         Auth::OAuth("oauth-token".to_owned()),
     ] {
-        let mut params = params_for(&database);
+        let mut params = database.connect_params();
         params.auth = auth.clone();
         let mut session =
             Session::connect(&params).unwrap_or_else(|error| panic!("{auth:?}: {error}"));
@@ -725,7 +708,7 @@ fn concurrent_claimers_each_claim_every_row_exactly_once() {
 
     let claimers: Vec<_> = (0..CLAIMERS)
         .map(|index| {
-            let params = params_for(&database);
+            let params = database.connect_params();
             std::thread::spawn(move || {
                 let mut session = Session::connect(&params).expect("claimer session");
                 let me = format!("claimer-{index}");
@@ -787,7 +770,7 @@ fn multi_statement_text_is_refused_before_running() {
 fn driver_is_found_without_an_explicit_path() {
     // ADBC_SNOWFLAKE_DRIVER (set by .ci/run), python3's package or the emulator's venv.
     let database = Emulator::start().database("autodriver");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.driver_path = None;
     let mut session = Session::connect(&params).expect("the driver is found automatically");
     assert_eq!(
@@ -830,7 +813,7 @@ fn concurrent_merges_of_the_same_key_create_one_row() {
             &[],
         )
         .expect("create");
-    let mut second = Session::connect(&params_for(&database)).expect("second session");
+    let mut second = Session::connect(&database.connect_params()).expect("second session");
     first.execute("BEGIN", &[]).expect("begin");
     first
         .execute(MERGE, &[SqlValue::from("first")])
@@ -905,7 +888,7 @@ fn wrong_password_is_a_one_line_non_retryable_error() {
     let database = emulator.database("badpassword");
     let account = test_support::unique_name("LOCKED");
     emulator.register_user(&account, "MIGRATOR", "right_password");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.account = account.clone();
     params.user = "MIGRATOR".to_owned();
 
@@ -933,7 +916,7 @@ fn wrong_password_is_a_one_line_non_retryable_error() {
 #[test]
 fn a_session_without_a_current_database_can_use_timestamps() {
     let database = Emulator::start().database("nodb");
-    let mut params = params_for(&database);
+    let mut params = database.connect_params();
     params.database = None;
     params.schema = None;
     let mut session = Session::connect(&params).expect("connect without a database");

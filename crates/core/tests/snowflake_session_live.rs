@@ -9,39 +9,13 @@
 //! create a database. Everything happens in a fresh database `DMO_SESSION_TEST_<random>`, which
 //! is dropped at the end.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::array::{Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
-use config_schema::connection_profile::{ProfileFile, ProfileFileKind};
 use migration_core::snowflake::{ConnectParams, ErrorKind, Session};
-
-const GATE: &str = "SNOWFLAKE_TEST_CONNECTION";
-
-fn live_params(connection: &str) -> ConnectParams {
-    let home = std::env::var_os("SNOWFLAKE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
-                .join(".snowflake")
-        });
-    let path = home.join("connections.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "{GATE}={connection} but {} cannot be read: {error}",
-            path.display()
-        )
-    });
-    let file = ProfileFile::parse(ProfileFileKind::ConnectionsToml, &text)
-        .expect("connections.toml parses");
-    let profile = file
-        .profile(connection)
-        .unwrap_or_else(|| panic!("no connection `{connection}` in {}", path.display()))
-        .expect("the connection profile is valid");
-    ConnectParams::from_profile(&profile).expect("usable connection parameters")
-}
+use test_support::{live_connect_params, live_connection_name};
 
 fn text(value: &str) -> Option<String> {
     Some(value.to_owned())
@@ -50,10 +24,8 @@ fn text(value: &str) -> Option<String> {
 #[test]
 #[ignore = "needs a Snowflake account: SNOWFLAKE_TEST_CONNECTION"]
 fn session_features_on_a_real_account() {
-    let connection = std::env::var(GATE).unwrap_or_else(|_| {
-        panic!("set {GATE} to the name of a connection in connections.toml to run the session against Snowflake")
-    });
-    let mut params = live_params(&connection);
+    let connection = live_connection_name("the session against Snowflake");
+    let mut params = live_connect_params(&connection);
     let mut admin = Session::connect(&params).expect("connect to Snowflake");
     let database = format!("DMO_SESSION_TEST_{}", uuid::Uuid::new_v4().simple()).to_uppercase();
     admin

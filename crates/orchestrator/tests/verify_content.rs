@@ -47,7 +47,7 @@ use migration_core::source::extract::{
 };
 use migration_core::source::odbc::{OdbcFetch, OdbcReadOptions};
 use migration_core::source::parquet_sink::ParquetOptions;
-use migration_core::source::postgres_native::{PgConnectParams, PgReadOptions};
+use migration_core::source::postgres_native::PgReadOptions;
 use migration_core::validation::content::{
     mark_read_back, read_back_sql, target_checksum, ReadBackColumn,
 };
@@ -1042,16 +1042,7 @@ fn sqlite_source(database: &Path) -> SourceSpec {
 
 fn native_source() -> SourceSpec {
     SourceSpec::PostgresNative {
-        params: PgConnectParams {
-            host: "127.0.0.1".into(),
-            port: 5432,
-            user: "postgres".into(),
-            password: None,
-            database: "postgres".into(),
-            connect_timeout: std::time::Duration::from_secs(10),
-            application_name: "verify-content-test".into(),
-            tls: Default::default(),
-        },
+        params: test_support::pg_connect_params("verify-content-test"),
         read: PgReadOptions::default(),
     }
 }

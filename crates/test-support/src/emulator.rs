@@ -8,9 +8,10 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::emulator_venv::{emulator_source_dir, ready_venv, ReadyVenv, VENV_HINT};
+
 /// How long the emulator may take to print its address (a cold Python start imports DuckDB).
 const START_TIMEOUT: Duration = Duration::from_secs(90);
-const HOW_TO_FIX: &str = "run `bash .ci/run` or `scripts/snowflake-emulator` once to create it";
 
 /// A running emulator, shared by every test of the binary.
 #[derive(Debug)]
@@ -136,25 +137,11 @@ impl Emulator {
     }
 }
 
-/// The emulator's Python environment: $SFEMU_VENV, default ~/.cache/sfemu-venv.
-fn venv_dir() -> PathBuf {
-    if let Some(venv) = std::env::var_os("SFEMU_VENV") {
-        return PathBuf::from(venv);
-    }
-    let home = std::env::var_os("HOME").unwrap_or_else(|| "/root".into());
-    Path::new(&home).join(".cache/sfemu-venv")
-}
-
-/// The repository's `emulator/` folder (the Python package `sfemu` and its requirements).
-fn emulator_source_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../emulator")
-}
-
 fn launch() -> Result<Emulator, String> {
-    let venv = venv_dir();
-    let python = venv.join("bin/python");
-    ensure_venv(&venv, &python)?;
-    let driver_path = driver_in_venv(&python)?;
+    let ReadyVenv {
+        python,
+        driver_path,
+    } = ready_venv()?;
 
     let work_dir = tempfile::Builder::new()
         .prefix("sfemu-test-")
@@ -192,7 +179,7 @@ fn launch() -> Result<Emulator, String> {
         .spawn()
         .map_err(|error| {
             format!(
-                "cannot start the Snowflake emulator with {}: {error}; {HOW_TO_FIX}",
+                "cannot start the Snowflake emulator with {}: {error}; {VENV_HINT}",
                 python.display()
             )
         })?;
@@ -211,72 +198,6 @@ fn launch() -> Result<Emulator, String> {
         _child: Mutex::new(child),
         _work_dir: work_dir,
     })
-}
-
-/// Creates the environment from emulator/requirements.txt when it lacks the packages.
-fn ensure_venv(venv: &Path, python: &Path) -> Result<(), String> {
-    let usable = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import fakesnow, adbc_driver_snowflake"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    if usable(python) {
-        return Ok(());
-    }
-    let requirements = emulator_source_dir().join("requirements.txt");
-    let fail = |what: String| {
-        format!(
-            "the Snowflake emulator's Python environment {} is missing and could not be created ({what}); {HOW_TO_FIX}",
-            venv.display()
-        )
-    };
-    if !python.exists() {
-        run(Command::new("python3").arg("-m").arg("venv").arg(venv)).map_err(fail)?;
-    }
-    run(Command::new(venv.join("bin/pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements))
-    .map_err(fail)?;
-    // The stamp .ci/run and scripts/snowflake-emulator compare against.
-    let _ = std::fs::copy(&requirements, venv.join(".requirements.txt"));
-    if usable(python) {
-        Ok(())
-    } else {
-        Err(fail("the packages still do not import".to_owned()))
-    }
-}
-
-fn run(command: &mut Command) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|error| format!("{command:?}: {error}"))?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr).trim()
-    ))
-}
-
-fn driver_in_venv(python: &Path) -> Result<PathBuf, String> {
-    let script = "import importlib.util as u; print(u.find_spec('adbc_driver_snowflake').submodule_search_locations[0])";
-    let output = Command::new(python)
-        .args(["-c", script])
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}; {HOW_TO_FIX}", python.display()))?;
-    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    let path = Path::new(&dir).join("libadbc_driver_snowflake.so");
-    if output.status.success() && path.is_file() {
-        return Ok(path);
-    }
-    Err(format!(
-        "the ADBC Snowflake driver is not installed in {}; {HOW_TO_FIX}",
-        python.display()
-    ))
 }
 
 /// Reads `sfemu listening on http://HOST:PORT` from the emulator's stdout, then keeps

@@ -1,7 +1,7 @@
 //! The harness itself: the emulator starts, answers and hands out distinct databases;
 //! PostgreSQL schemas are created and dropped.
 
-use test_support::{postgres, Emulator};
+use test_support::{emulator_python, emulator_source_dir, postgres, postgres_client, Emulator};
 
 #[test]
 fn emulator_starts_once_and_hands_out_distinct_databases() {
@@ -34,11 +34,7 @@ fn postgres_schema_is_created_and_dropped() {
             .batch_execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
             .expect("the schema is usable");
     }
-    let mut client = postgres::Client::connect(
-        "host=127.0.0.1 user=postgres dbname=postgres",
-        postgres::NoTls,
-    )
-    .expect("PostgreSQL is reachable");
+    let mut client = postgres_client();
     let rows = client
         .query(
             "SELECT 1 FROM information_schema.schemata WHERE schema_name = $1",
@@ -51,15 +47,8 @@ fn postgres_schema_is_created_and_dropped() {
 #[test]
 fn emulator_layer_unit_tests_pass() {
     // The Python layer's own unit tests, run with the emulator's interpreter.
-    let emulator_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../emulator");
-    let venv = std::env::var_os("SFEMU_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(&std::env::var_os("HOME").expect("HOME is set"))
-                .join(".cache/sfemu-venv")
-        });
-    Emulator::start(); // creates the environment when it is missing
-    let output = std::process::Command::new(venv.join("bin/python"))
+    let emulator_dir = emulator_source_dir();
+    let output = std::process::Command::new(emulator_python())
         .args(["-m", "unittest", "discover", "-s"])
         .arg(emulator_dir.join("tests"))
         .env("PYTHONPATH", &emulator_dir)

@@ -12,16 +12,14 @@ use config_schema::SourcePlatform;
 use migration_core::source::analyze::{analyze_table, plan_request};
 use migration_core::workflow::{table_folder, AnalyzePayload, ExtractPayload};
 use support::{Env, POSTGRES_SOURCE};
+use test_support::poll_until;
 
 /// Writes connections.toml and configuration.toml into `dir` for this test's database.
 fn write_configuration(env: &Env, dir: &std::path::Path) -> std::path::PathBuf {
     let db = &env.database;
     std::fs::write(
         dir.join("connections.toml"),
-        format!(
-            "[emulator]\naccount = \"{}\"\nuser = \"{}\"\npassword = \"{}\"\nhost = \"{}\"\nport = {}\nprotocol = \"http\"\nwarehouse = \"SFEMU_WH\"\ndatabase = \"{}\"\nschema = \"PUBLIC\"\n",
-            db.account, db.user, db.password, db.host, db.port, db.name
-        ),
+        db.connections_toml("emulator"),
     )
     .expect("write connections.toml");
     let path = dir.join("configuration.toml");
@@ -84,19 +82,26 @@ fn wait_exit(mut child: Child, limit: Duration) -> (std::process::ExitStatus, St
     }
 }
 
+/// Waits up to 2 minutes for `done`; fails at once, with the worker's stderr, if it exits.
 fn wait_for(child: &mut Child, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !done() {
-        if let Some(status) = child.try_wait().expect("poll the worker") {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
+    poll_until(
+        what,
+        Duration::from_secs(120),
+        Duration::from_millis(300),
+        || {
+            if done() {
+                return Some(());
             }
-            panic!("the worker exited ({status}) while waiting for {what}:\n{stderr}");
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+            if let Some(status) = child.try_wait().expect("poll the worker") {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                panic!("the worker exited ({status}) while waiting for {what}:\n{stderr}");
+            }
+            None
+        },
+    );
 }
 
 fn table_config(schema: &str, table: &str) -> config_schema::workflow::TableConfig {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use config_schema::SourcePlatform;
 use migration_core::metadata::{self, DeployOptions, MetadataNames, NewWorkflow, WorkflowType};
-use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session};
+use migration_core::snowflake::Session;
 use test_support::{Emulator, TestDatabase};
 
 /// One test's database and the metadata names inside it.
@@ -39,12 +39,7 @@ impl Metadata {
 
     /// A new session on this database.
     pub fn session(&self) -> Session {
-        Session::connect(&connect_params(&self.database)).unwrap_or_else(|error| {
-            panic!(
-                "cannot connect to the Snowflake emulator ({error}); see its log at {}",
-                Emulator::start().log_path().display()
-            )
-        })
+        self.database.session()
     }
 
     /// `DB.DATA_MIGRATION.<object>`.
@@ -83,23 +78,6 @@ pub fn emulator_deploy_options() -> DeployOptions {
         lock_wait: Duration::from_secs(120),
         ..DeployOptions::default()
     }
-}
-
-pub fn connect_params(database: &TestDatabase) -> ConnectParams {
-    let mut params = ConnectParams::new(
-        &database.account,
-        &database.user,
-        Auth::Password(database.password.clone()),
-    );
-    params.host = Some(database.host.clone());
-    params.port = Some(database.port);
-    params.protocol = Protocol::Http;
-    params.database = Some(database.name.clone());
-    params.schema = Some(database.schema.clone());
-    params.warehouse = Some("SFEMU_WH".to_owned());
-    params.driver_path = Some(database.driver_path.clone());
-    params.login_timeout = Duration::from_secs(30);
-    params
 }
 
 pub fn text(value: &str) -> Option<String> {

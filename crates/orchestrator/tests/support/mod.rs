@@ -5,14 +5,15 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use arrow::datatypes::DataType;
 use migration_core::metadata::MetadataNames;
 use migration_core::queue::{ClaimedTask, Consumer, ExecutorType, Queue, Transport};
-use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session};
+use migration_core::snowflake::{ConnectParams, Session};
 use orchestrator::DaemonConfig;
+pub use test_support::wait_for;
 use test_support::{Emulator, TestDatabase};
 
 /// One test's emulator database; the metadata lives in it too.
@@ -32,30 +33,11 @@ impl Env {
     }
 
     pub fn params(&self) -> ConnectParams {
-        let database = &self.database;
-        let mut params = ConnectParams::new(
-            &database.account,
-            &database.user,
-            Auth::Password(database.password.clone()),
-        );
-        params.host = Some(database.host.clone());
-        params.port = Some(database.port);
-        params.protocol = Protocol::Http;
-        params.database = Some(database.name.clone());
-        params.schema = Some(database.schema.clone());
-        params.warehouse = Some("SFEMU_WH".to_owned());
-        params.driver_path = Some(database.driver_path.clone());
-        params.login_timeout = Duration::from_secs(30);
-        params
+        self.database.connect_params()
     }
 
     pub fn session(&self) -> Session {
-        Session::connect(&self.params()).unwrap_or_else(|error| {
-            panic!(
-                "cannot connect to the Snowflake emulator ({error}); see its log at {}",
-                Emulator::start().log_path().display()
-            )
-        })
+        self.database.session()
     }
 
     /// A daemon configuration that polls every 100 ms over the direct transport.
@@ -81,12 +63,11 @@ impl Env {
 
     /// Writes a connections.toml whose connection `emulator` points at this database.
     pub fn write_connections(&self, folder: &Path) {
-        let database = &self.database;
-        let text = format!(
-            "[emulator]\naccount = \"{}\"\nuser = \"{}\"\npassword = \"{}\"\nhost = \"{}\"\nport = {}\nprotocol = \"http\"\nwarehouse = \"SFEMU_WH\"\ndatabase = \"{}\"\nschema = \"PUBLIC\"\n",
-            database.account, database.user, database.password, database.host, database.port, database.name
-        );
-        std::fs::write(folder.join("connections.toml"), text).expect("write connections.toml");
+        std::fs::write(
+            folder.join("connections.toml"),
+            self.database.connections_toml("emulator"),
+        )
+        .expect("write connections.toml");
     }
 }
 
@@ -107,18 +88,6 @@ pub fn scalar(session: &mut Session, sql: &str) -> Option<String> {
 
 pub fn text(value: &str) -> Option<String> {
     Some(value.to_owned())
-}
-
-/// Polls `check` until it returns `Some`, failing after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// A fake worker: pulls worker tasks of one kind through the queue.

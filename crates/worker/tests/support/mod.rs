@@ -9,8 +9,8 @@ use config_schema::worker::{parse_worker_config, WorkerConfig};
 use config_schema::SourcePlatform;
 use migration_core::metadata::{self, DeployOptions, MetadataNames, NewWorkflow, WorkflowType};
 use migration_core::queue::{ExecutorType, NewTask, Queue, TaskBatch, Transport};
-use migration_core::snowflake::{Auth, ConnectParams, Protocol, Session, SqlValue};
-use test_support::{Emulator, TestDatabase};
+use migration_core::snowflake::{ConnectParams, Session, SqlValue};
+use test_support::{poll_until, Emulator, TestDatabase};
 use tokio_util::sync::CancellationToken;
 use worker::WorkerOptions;
 
@@ -42,13 +42,8 @@ impl Env {
             database: database.name.clone(),
             ..MetadataNames::default()
         };
-        let params = connect_params(&database);
-        let mut session = Session::connect(&params).unwrap_or_else(|error| {
-            panic!(
-                "cannot connect to the Snowflake emulator ({error}); see its log at {}",
-                Emulator::start().log_path().display()
-            )
-        });
+        let params = database.connect_params();
+        let mut session = database.session();
         let options = DeployOptions {
             procedures: false,
             deployer: "worker-test".to_owned(),
@@ -250,32 +245,13 @@ pub fn wait_until(
     what: &str,
     mut done: impl FnMut() -> bool,
 ) {
-    let deadline = Instant::now() + limit;
-    loop {
+    poll_until(what, limit, Duration::from_millis(300), || {
         if done() {
-            return;
+            return Some(());
         }
         worker.check_alive();
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-pub fn connect_params(database: &TestDatabase) -> ConnectParams {
-    let mut params = ConnectParams::new(
-        &database.account,
-        &database.user,
-        Auth::Password(database.password.clone()),
-    );
-    params.host = Some(database.host.clone());
-    params.port = Some(database.port);
-    params.protocol = Protocol::Http;
-    params.database = Some(database.name.clone());
-    params.schema = Some(database.schema.clone());
-    params.warehouse = Some("SFEMU_WH".to_owned());
-    params.driver_path = Some(database.driver_path.clone());
-    params.login_timeout = Duration::from_secs(30);
-    params
+        None
+    });
 }
 
 /// The `[connections.source.postgresql]` section for the local server.
