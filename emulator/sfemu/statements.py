@@ -99,6 +99,9 @@ class Logged:
     command: str
     params: Any
     rowcount: int | None
+    # What the statement returned the first time (a pyarrow Table; None for none): a replay
+    # that returns something else ran against different data than the client saw.
+    result: Any = None
 
 
 @dataclass
@@ -614,7 +617,11 @@ def install() -> None:
         for entry in log.statements:
             run(cursor, entry.command, binding_params=entry.params, server=True)
             if entry.rowcount is not None and cursor.rowcount != entry.rowcount:
-                raise _Diverged(entry.command)
+                raise _Diverged(entry.command, "affected a different number of rows")
+            if entry.result is not None and not _same_result(entry.result, cursor._arrow_table):  # noqa: SLF001
+                # For example ids an AUTOINCREMENT column drew again (sequences are not
+                # transactional): the client holds the first ones and binds them later.
+                raise _Diverged(entry.command, "returned different values")
 
     def execute(self: FakeSnowflakeCursor, command: str, *args: Any, **kwargs: Any) -> FakeSnowflakeCursor:
         if not kwargs.get("server"):
@@ -696,7 +703,7 @@ def install() -> None:
                 break
             except _Diverged as diverged:
                 _rollback_quietly(self)
-                log.aborted = f"after waiting for a lock, '{diverged.command[:80]}' affected different rows"
+                log.aborted = f"after waiting for a lock, '{diverged.command[:80]}' {diverged.why} than the first time"
                 raise _lock_error(command, log.aborted) from None
             except duckdb.InterruptException as error:
                 _check_alive(conn)  # aborted by SYSTEM$ABORT_SESSION: nothing to restore
@@ -745,9 +752,15 @@ def install() -> None:
 
 
 class _Diverged(Exception):
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, why: str) -> None:
         super().__init__(command)
         self.command = command
+        self.why = why
+
+
+def _same_result(first: Any, again: Any) -> bool:  # noqa: ANN401
+    """Whether a replayed statement returned what it returned the first time (pyarrow Tables)."""
+    return again is not None and bool(first.equals(again))
 
 
 def _record(log: TransactionLog, command: str, params: Any, cursor: FakeSnowflakeCursor) -> None:  # noqa: ANN401
@@ -760,4 +773,4 @@ def _record(log: TransactionLog, command: str, params: Any, cursor: FakeSnowflak
         log.statements = [Logged(command, params, None)]
     elif log.open:
         rowcount = cursor.rowcount if isinstance(cursor.rowcount, int) and cursor.rowcount >= 0 else None
-        log.statements.append(Logged(command, params, rowcount))
+        log.statements.append(Logged(command, params, rowcount, cursor._arrow_table))  # noqa: SLF001

@@ -284,6 +284,39 @@ class SessionEndTest(Tables):
             conn.cursor().execute("SELECT 1")
 
 
+class ReplayTest(Tables):
+    def test_a_replay_that_reads_other_ids_aborts_the_transaction(self) -> None:
+        # Sequences are not transactional: a replay draws new AUTOINCREMENT ids, while the
+        # client already read (and may later bind) the first ones.
+        self.cur.execute(f"CREATE TABLE {self.database}.S.P (ID INT AUTOINCREMENT, N INT)")
+        cursor = self.session().cursor()
+        cursor.execute("BEGIN")
+        cursor.execute(f"INSERT INTO {self.database}.S.P (N) VALUES (1)")
+        cursor.execute(f"SELECT ID FROM {self.database}.S.P")
+        (first_id,) = cursor.fetchone()
+        # A change committed after the transaction started: its UPDATE of that row conflicts,
+        # and the layer rolls back, replays and runs the UPDATE again.
+        self.session().cursor().execute(f"UPDATE {self.table} SET V = 1 WHERE ID = 1")
+        error = error_of(lambda: cursor.execute(f"UPDATE {self.table} SET V = 2 WHERE ID = 1"))
+        self.assertIn("returned different values than the first time", str(error))
+        self.assertIn("run ROLLBACK", str(error_of(lambda: cursor.execute("SELECT 1"))))
+        cursor.execute("ROLLBACK")
+        self.cur.execute(f"SELECT COUNT(*) FROM {self.database}.S.P")
+        self.assertEqual(self.cur.fetchone()[0], 0, f"nothing of the transaction (id {first_id}) is left")
+        self.assertEqual(self.value(), 1)
+
+    def test_a_replay_that_reads_the_same_values_goes_on(self) -> None:
+        self.cur.execute(f"CREATE TABLE {self.database}.S.P (ID INT, N INT)")
+        cursor = self.session().cursor()
+        cursor.execute("BEGIN")
+        cursor.execute(f"INSERT INTO {self.database}.S.P VALUES (7, 1)")
+        cursor.execute(f"SELECT ID FROM {self.database}.S.P")
+        self.session().cursor().execute(f"UPDATE {self.table} SET V = 1 WHERE ID = 1")
+        cursor.execute(f"UPDATE {self.table} SET V = 2 WHERE ID = 1")
+        cursor.execute("COMMIT")
+        self.assertEqual(self.value(), 2)
+
+
 class StrictDdlTest(Tables):
     def test_ddl_commits_the_open_transaction_in_strict_mode(self) -> None:
         with harness.strict():

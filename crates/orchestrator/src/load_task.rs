@@ -322,8 +322,7 @@ fn load_in_one_transaction(
         let rows_loaded = accounted.iter().map(|file| file.rows_loaded).sum();
         record_ledger(context, session, task, load, &accounted)?;
         // The shared metadata tables are locked from here to COMMIT: keep it short.
-        let completed = complete_partition(context, session, load.partition_id, rows_loaded)?;
-        if completed == 0 {
+        if complete_partition(context, session, load, rows_loaded)? == Completion::ByAnother {
             return Err(TaskError::PartitionCompletedBefore {
                 table: load.table_name.clone(),
                 partition: load.partition_index,
@@ -364,7 +363,7 @@ fn complete_from_ledger(
         completed_before: false,
     };
     session.transaction(|session| {
-        complete_partition(context, session, load.partition_id, rows_loaded)?;
+        complete_partition(context, session, load, rows_loaded)?;
         context
             .queue
             .complete(session, &task.lease, &result.to_json())?;
@@ -449,13 +448,24 @@ fn mark_loading(
     Ok(())
 }
 
-/// The fenced completion of the partition; the number of rows it updated (0: already done).
+/// Who completed a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Completion {
+    ThisLoad,
+    /// It was completed already, by another load.
+    ByAnother,
+}
+
+/// The fenced completion of the partition. When it updates no row the partition must be
+/// completed already; anything else (no such partition, another status) is an error, never
+/// taken for "done": the load's transaction then rolls back.
 fn complete_partition(
     context: &Context,
     session: &mut Session,
-    partition_id: i64,
+    load: &Load,
     rows_loaded: u64,
-) -> Result<i64, TaskError> {
+) -> Result<Completion, TaskError> {
+    let partition_id = load.partition_id;
     let statement = &context.statements.partition_completed;
     let binds = Binds::from([
         ("partition_id", SqlValue::Int(partition_id)),
@@ -468,13 +478,40 @@ fn complete_partition(
         statement.sql(),
         &statement.params(&binds),
     )?;
-    if !(0..=1).contains(&updated) {
-        return Err(TaskError::UnexpectedResult {
-            action: "complete the partition",
-            message: format!("{updated} rows updated for partition {partition_id}"),
-        });
+    match updated {
+        1 => return Ok(Completion::ThisLoad),
+        0 => {}
+        _ => {
+            return Err(TaskError::UnexpectedResult {
+                action: "complete the partition",
+                message: format!("{updated} rows updated for partition {partition_id}"),
+            })
+        }
     }
-    Ok(updated)
+    let statement = &context.statements.partition_status;
+    let binds = Binds::from([("partition_id", SqlValue::Int(partition_id))]);
+    let rows = query(
+        session,
+        "read the partition's status",
+        statement.sql(),
+        &statement.params(&binds),
+    )?;
+    let status = rows.first().and_then(|row| cell(row, 0)).map(str::to_owned);
+    completion_of(status.as_deref()).ok_or_else(|| TaskError::PartitionNotCompletable {
+        table: load.table_name.clone(),
+        partition: load.partition_index,
+        partition_id,
+        state: match status {
+            None => "no such partition is recorded".to_owned(),
+            Some(status) => format!("its status is {status}, not COMPLETED"),
+        },
+    })
+}
+
+/// What a fenced completion that updated no row means, given the partition's status then
+/// (`None`: no such partition); `None` when it cannot be explained.
+fn completion_of(status: Option<&str>) -> Option<Completion> {
+    (status == Some("COMPLETED")).then_some(Completion::ByAnother)
 }
 
 /// Runs one COPY and reads its per-file answer.

@@ -75,6 +75,15 @@ pub enum TaskError {
     /// Another load completed the partition first; this load's transaction was rolled back.
     #[error("partition {partition} of {table} was completed by another load meanwhile; this load's COPY was rolled back")]
     PartitionCompletedBefore { table: String, partition: u32 },
+
+    /// The fenced completion updated no row, yet the partition is not completed either.
+    #[error("partition {partition} of {table} (PARTITION_METADATA id {partition_id}) cannot be completed: {state}; this load's COPY was rolled back, so the target holds none of its rows: the task queue and PARTITION_METADATA disagree (changed by hand or by another program), create the workflow again")]
+    PartitionNotCompletable {
+        table: String,
+        partition: u32,
+        partition_id: i64,
+        state: String,
+    },
 }
 
 impl TaskError {
@@ -143,6 +152,12 @@ mod tests {
             TaskError::UnknownKind {
                 task_id: 9,
                 kind: "vacuum".into(),
+            },
+            TaskError::PartitionNotCompletable {
+                table: "shop.public.orders".into(),
+                partition: 2,
+                partition_id: 57,
+                state: "no such partition is recorded".into(),
             },
         ];
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();

@@ -901,6 +901,56 @@ fn a_crash_between_copy_and_commit_leaves_nothing_and_the_retry_loads_exactly_on
 }
 
 #[test]
+fn a_load_of_a_partition_metadata_does_not_hold_fails_and_loads_nothing() {
+    // The queue and PARTITION_METADATA disagreeing (an emulator replay once drew new partition
+    // ids under tasks that kept the old ones): the fenced completion updates no row, which
+    // must not pass for "another load completed it".
+    let env = Env::fresh("orch_unknown_partition");
+    let workflow_id = create(&env, "UNKNOWN_PARTITION");
+    assert_eq!(
+        plan_with_the_daemon(&env, workflow_id, &orders_plan()),
+        text("completed")
+    );
+    let mut session = env.session();
+    let worker = FakeWorker::new(&env);
+    let dir = tempfile::tempdir().expect("temp dir");
+    for _ in 0..2 {
+        extract_rows(&worker, &mut session, dir.path(), &orders_rows);
+    }
+    let context = orchestrator::context::Context::new(env.daemon_config()).expect("context");
+    let mut task = pull_load(&context, &mut session, 1);
+    task.partition_id = Some(987_654_321);
+    let error = orchestrator::load_task::run(&context, &mut session, &task)
+        .expect_err("a load of an unknown partition fails");
+    let message = error.to_string();
+    assert!(
+        message.contains("PARTITION_METADATA id 987654321")
+            && message.contains("no such partition is recorded"),
+        "{message}"
+    );
+    assert!(!error.is_retryable(), "{error}");
+    let target = format!("{}.TGT.ORDERS", env.database.name);
+    assert_eq!(
+        scalar(&mut session, &format!("SELECT COUNT(*) FROM {target}")),
+        text("0"),
+        "the COPY was rolled back"
+    );
+    assert_eq!(ledger_summary(&env, &mut session), text("0:0"));
+    assert_eq!(
+        scalar(
+            &mut session,
+            &format!(
+                "SELECT STATUS FROM {} WHERE ID = {}",
+                env.object("TASK_QUEUE"),
+                task.id()
+            )
+        ),
+        text("executing"),
+        "the task is not completed"
+    );
+}
+
+#[test]
 fn tampered_extract_results_are_refused_before_any_sql_runs() {
     let env = Env::fresh("orch_tamper");
     let workflow_id = create(&env, "TAMPER");
