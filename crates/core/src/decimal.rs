@@ -8,12 +8,14 @@
 //! - [`parse`]: `-12.30`, `.5`, `+7.`, `1.0e-05` into sign, digits and a power of ten;
 //!   [`Decimal::to_unscaled`] places it at a scale.
 //! - [`parse_unscaled`]: positional text (no exponent) straight to an unscaled `i128`.
-//! - [`unscaled_to_text`] and [`unsigned_digits`]: the way back.
+//! - [`unscaled_to_text`] and [`unsigned_digits`]: the way back; [`write_canonical`]: the
+//!   content checksum's one text of a value at any scale.
 //! - [`is_plain`] and [`compare_plain`]: the strict `-?digits(.digits)?` form key values travel
 //!   in, compared by value.
 //! - [`fits_precision`]: at most `precision` digits.
 
 use std::cmp::Ordering;
+use std::io::Write as _;
 
 /// A decimal read exactly from text: `(-1)^negative × digits × 10^exponent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +238,50 @@ fn compare_magnitude(a: &str, b: &str) -> Ordering {
         })
 }
 
+/// Beyond this decimal exponent [`write_canonical`] writes `<digits>e<exponent>`; every
+/// `NUMBER` (at most 38 digits, scale 0..=37) stays positional.
+const MAX_POSITIONAL_EXPONENT: i64 = 64;
+
+/// Writes the canonical text (the content checksum's, shortest exact positional form, with an
+/// exponent beyond ±64) of `(-1)^negative × digits × 10^exponent`; `digits` are ASCII
+/// digits, leading zeros allowed.
+pub fn write_canonical(negative: bool, digits: &[u8], exponent: i64, out: &mut Vec<u8>) {
+    let first = digits.iter().position(|&d| d != b'0');
+    let Some(first) = first else {
+        out.push(b'0');
+        return;
+    };
+    let digits = &digits[first..];
+    let trailing = digits.iter().rev().take_while(|&&d| d == b'0').count();
+    let digits = &digits[..digits.len() - trailing];
+    let exponent = exponent.saturating_add(trailing as i64);
+    if negative {
+        out.push(b'-');
+    }
+    if !(-MAX_POSITIONAL_EXPONENT..=MAX_POSITIONAL_EXPONENT).contains(&exponent) {
+        out.extend_from_slice(digits);
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "e{exponent}");
+        return;
+    }
+    if exponent >= 0 {
+        out.extend_from_slice(digits);
+        out.resize(out.len() + exponent as usize, b'0');
+        return;
+    }
+    let fraction = exponent.unsigned_abs() as usize;
+    if digits.len() > fraction {
+        let (whole, part) = digits.split_at(digits.len() - fraction);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(part);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + fraction - digits.len(), b'0');
+        out.extend_from_slice(digits);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -351,5 +397,19 @@ mod tests {
             let digits = v.unsigned_abs().to_string().len();
             prop_assert_eq!(fits_precision(v, precision), v == 0 || digits <= usize::from(precision));
         }
+    }
+
+    #[test]
+    fn huge_exponents_keep_an_exponent() {
+        let write = |digits: &str, exponent: i64| {
+            let mut out = Vec::new();
+            write_canonical(false, digits.as_bytes(), exponent, &mut out);
+            String::from_utf8(out).expect("ASCII")
+        };
+        assert_eq!(write("1", 64), format!("1{}", "0".repeat(64)));
+        assert_eq!(write("1", 65), "1e65");
+        assert_eq!(write("1500", 300), "15e302");
+        assert_eq!(write("25", -400), "25e-400");
+        assert_eq!(write("000", 9), "0");
     }
 }

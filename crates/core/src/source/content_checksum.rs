@@ -51,6 +51,7 @@
 //! for that.
 
 mod canonical;
+mod checksum_as;
 mod json;
 
 use std::fmt;
@@ -60,12 +61,7 @@ use arrow::datatypes::{DataType, Field};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-/// Field metadata key that tells the checksum how to read a text column's values.
-pub const CHECKSUM_AS_KEY: &str = "migration.checksum_as";
-/// [`CHECKSUM_AS_KEY`] value: the UTF-8 values are decimal numbers in text form.
-pub const CHECKSUM_AS_DECIMAL: &str = "decimal";
-/// [`CHECKSUM_AS_KEY`] value: the UTF-8 values are JSON documents.
-pub const CHECKSUM_AS_JSON: &str = "json";
+pub use checksum_as::{CHECKSUM_AS_DECIMAL, CHECKSUM_AS_JSON, CHECKSUM_AS_KEY};
 
 /// Frame byte of a NULL.
 const FRAME_NULL: u8 = 0;

@@ -89,7 +89,10 @@ impl OdbcText {
     pub fn for_platform(platform: SourcePlatform) -> OdbcText {
         match platform {
             SourcePlatform::Sqlserver => OdbcText::Wide,
-            _ => OdbcText::Narrow,
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Teradata
+            | SourcePlatform::Sqlite => OdbcText::Narrow,
         }
     }
 
@@ -115,10 +118,13 @@ pub enum OdbcFetch {
 
 impl OdbcFetch {
     /// The safe default for a platform (SQLite enforces no lengths; every other platform does).
-    pub fn for_platform(platform: config_schema::SourcePlatform) -> OdbcFetch {
+    pub fn for_platform(platform: SourcePlatform) -> OdbcFetch {
         match platform {
-            config_schema::SourcePlatform::Sqlite => OdbcFetch::RowByRow,
-            _ => OdbcFetch::Columnar,
+            SourcePlatform::Sqlite => OdbcFetch::RowByRow,
+            SourcePlatform::Postgresql
+            | SourcePlatform::Redshift
+            | SourcePlatform::Sqlserver
+            | SourcePlatform::Teradata => OdbcFetch::Columnar,
         }
     }
 }

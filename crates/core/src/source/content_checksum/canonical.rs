@@ -32,13 +32,9 @@ use arrow::datatypes::{
 };
 use arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use super::checksum_as::{CHECKSUM_AS_DECIMAL, CHECKSUM_AS_JSON, CHECKSUM_AS_KEY};
 use super::json::write_canonical_json;
-use super::{CHECKSUM_AS_DECIMAL, CHECKSUM_AS_JSON, CHECKSUM_AS_KEY};
-use crate::decimal::{self, unsigned_digits};
-
-/// Beyond this decimal exponent a number is written `<digits>e<exponent>`; every `NUMBER`
-/// (at most 38 digits, scale 0..=37) stays positional.
-const MAX_POSITIONAL_EXPONENT: i64 = 64;
+use crate::decimal::{self, unsigned_digits, write_canonical as write_decimal_digits};
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -262,50 +258,6 @@ fn push_padded(v: u32, width: usize, out: &mut Vec<u8>) {
     for at in (start..start + width).rev() {
         out[at] = b'0' + (v % 10) as u8;
         v /= 10;
-    }
-}
-
-/// Writes the canonical text of `(-1)^negative × digits × 10^exponent`; `digits` are ASCII
-/// digits, leading zeros allowed.
-pub(super) fn write_decimal_digits(
-    negative: bool,
-    digits: &[u8],
-    exponent: i64,
-    out: &mut Vec<u8>,
-) {
-    let first = digits.iter().position(|&d| d != b'0');
-    let Some(first) = first else {
-        out.push(b'0');
-        return;
-    };
-    let digits = &digits[first..];
-    let trailing = digits.iter().rev().take_while(|&&d| d == b'0').count();
-    let digits = &digits[..digits.len() - trailing];
-    let exponent = exponent.saturating_add(trailing as i64);
-    if negative {
-        out.push(b'-');
-    }
-    if !(-MAX_POSITIONAL_EXPONENT..=MAX_POSITIONAL_EXPONENT).contains(&exponent) {
-        out.extend_from_slice(digits);
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "e{exponent}");
-        return;
-    }
-    if exponent >= 0 {
-        out.extend_from_slice(digits);
-        out.resize(out.len() + exponent as usize, b'0');
-        return;
-    }
-    let fraction = exponent.unsigned_abs() as usize;
-    if digits.len() > fraction {
-        let (whole, part) = digits.split_at(digits.len() - fraction);
-        out.extend_from_slice(whole);
-        out.push(b'.');
-        out.extend_from_slice(part);
-    } else {
-        out.extend_from_slice(b"0.");
-        out.resize(out.len() + fraction - digits.len(), b'0');
-        out.extend_from_slice(digits);
     }
 }
 
@@ -549,18 +501,6 @@ mod tests {
             text(|out| write_integer(10_000_000_000, out)),
             "n:10000000000"
         );
-    }
-
-    #[test]
-    fn huge_exponents_keep_an_exponent() {
-        let write = |digits: &str, exponent: i64| {
-            text(|out| write_decimal_digits(false, digits.as_bytes(), exponent, out))
-        };
-        assert_eq!(write("1", 64), format!("1{}", "0".repeat(64)));
-        assert_eq!(write("1", 65), "1e65");
-        assert_eq!(write("1500", 300), "15e302");
-        assert_eq!(write("25", -400), "25e-400");
-        assert_eq!(write("000", 9), "0");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! Anything that is not one JSON value (trailing text, a lone surrogate escape, nesting deeper
 //! than [`MAX_DEPTH`]) is an error: the caller then hashes the text as text.
 
-use super::canonical::write_decimal_digits;
+use crate::decimal::write_canonical as write_decimal_digits;
 
 /// Deeper nesting is refused rather than recursed into.
 const MAX_DEPTH: usize = 256;
