@@ -8,6 +8,7 @@
 #   prerequisites_emulator      the Snowflake emulator's Python environment in $SFEMU_VENV
 #                               (default ~/.cache/sfemu-venv), from emulator/requirements.txt
 #   prerequisites_driver_path   prints the ADBC Snowflake driver of that environment
+#   prerequisites_postgres      PostgreSQL listening on 127.0.0.1:5432 (started when it is not)
 #
 # Needs `root` (the repository) to be set.
 
@@ -54,7 +55,27 @@ prerequisites_emulator() {
     cp "$requirements" "$stamp"
 }
 
+# The same lookup as crates/core/src/snowflake/driver_library.rs: the package's folder (found
+# without importing it) holds libadbc_driver_snowflake.so.
 prerequisites_driver_path() {
-    "$(prerequisites_venv)/bin/python" -c \
-        'import adbc_driver_snowflake, glob, os; print(glob.glob(os.path.join(os.path.dirname(adbc_driver_snowflake.__file__), "libadbc_driver_snowflake.so*"))[0])'
+    local folder
+    folder="$("$(prerequisites_venv)/bin/python" -c \
+        "import importlib.util as u; s = u.find_spec('adbc_driver_snowflake'); print(s.submodule_search_locations[0] if s else '')")"
+    if [ -z "$folder" ] || [ ! -f "$folder/libadbc_driver_snowflake.so" ]; then
+        echo "the ADBC Snowflake driver is not in $(prerequisites_venv): run prerequisites_emulator" >&2
+        return 1
+    fi
+    printf '%s\n' "$folder/libadbc_driver_snowflake.so"
+}
+
+# The same start command the tests print when they cannot reach PostgreSQL
+# (crates/test-support/src/postgres_server.rs).
+prerequisites_postgres() {
+    pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+    printf 'starting PostgreSQL\n' >&2
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+    local _
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+    echo "PostgreSQL did not start listening on 127.0.0.1:5432 within 30s" >&2
+    return 1
 }
