@@ -133,8 +133,11 @@ fn random_kills(transport: Transport) {
     eprintln!(
         "random faults ({transport:?}): seed {seed} (replay the schedule with {SEED_VAR}={seed})"
     );
-    // A killed process may die inside a transaction; the emulator rolls such a transaction back
-    // (releasing its locks) once it has been idle this long. Set before the emulator starts.
+    // A killed process may die inside a transaction. In strict mode (the default) its locks
+    // stay, as in Snowflake, until its session is ended: the restarted daemons end the sessions
+    // of dead processes on their host (the session registry). Under `SFEMU_STRICT=0` the
+    // emulator instead rolls such a transaction back once it has been idle this long. Set
+    // before the emulator starts.
     std::env::set_var("SFEMU_ABANDONED_TRANSACTION_SECONDS", "5");
     let mut phases = Phases::new();
     let mut e2e = E2e::new("e2e_random_faults");
