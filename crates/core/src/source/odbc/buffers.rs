@@ -99,7 +99,12 @@ impl DeclaredColumn {
     /// upper bound of its UTF-16 units too: no character takes more units than UTF-8 bytes) or
     /// bytes of binary. `utf16_bytes`: the probe counted UTF-16 bytes (SQL Server's `DATALENGTH`
     /// of a national column), two per unit.
-    pub(super) fn measured(self, length: Option<usize>, text: OdbcText, utf16_bytes: bool) -> DeclaredColumn {
+    pub(super) fn measured(
+        self,
+        length: Option<usize>,
+        text: OdbcText,
+        utf16_bytes: bool,
+    ) -> DeclaredColumn {
         let length = length.unwrap_or(0);
         let length = if utf16_bytes
             && self.national

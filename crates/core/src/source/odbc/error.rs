@@ -21,7 +21,11 @@ fn diagnostic(error: &odbc_api::Error) -> Option<(String, String)> {
     }
 }
 
-pub(super) fn connect_error(cs: &ConnectionString, target: &str, error: &odbc_api::Error) -> ExtractError {
+pub(super) fn connect_error(
+    cs: &ConnectionString,
+    target: &str,
+    error: &odbc_api::Error,
+) -> ExtractError {
     let message = error.to_string();
     let (state, _) = diagnostic(error).unwrap_or_default();
     let lower = message.to_ascii_lowercase();
