@@ -12,14 +12,17 @@
 //!
 //! - `crates/config-schema/src/platform.rs`: the variant, its name and `ALL`;
 //! - `crates/config-schema/src/where_clause.rs` (quoting rules of `whereClauseCriteria`) and
-//!   `crates/config-schema/src/worker.rs` (the worker's connection settings);
+//!   `crates/config-schema/src/worker/model.rs` (the worker's connection settings);
 //! - this module: quoting, object names, catalog parameters, probe and extraction SQL, and
 //!   `checksum.rs` (the content checksum query), `literal.rs` (key literals),
 //!   `type_mapping.rs` (type rules), plus its catalog queries under `sql/`
 //!   (`<platform>_columns.sql`, `_primary_key.sql`, `_stats.sql`);
 //! - `crates/core/src/source/catalog.rs` (catalog spelling of names),
-//!   `crates/core/src/source/connection_string.rs` and `crates/core/src/source/odbc.rs`
-//!   (connecting and reading), `crates/core/src/plan/partition_size.rs` (size profiles);
+//!   `crates/core/src/source/connection_string.rs` and `crates/core/src/source/odbc/options.rs`
+//!   (connecting; narrow or wide text, columnar or row-by-row fetch),
+//!   `crates/core/src/source/odbc/columnar.rs` (SQL Server's UTF-16 length probe),
+//!   `crates/core/src/plan/partition_size.rs` (size profiles) and
+//!   `crates/core/src/plan/target_predicate.rs` (which key types a target predicate can use);
 //! - snapshot tests in `tests.rs` and a conformance run in `crates/core/tests/`.
 //!
 //! Object names per platform: PostgreSQL and Redshift read `schema.table` in the connected
