@@ -800,21 +800,36 @@ fn ledger_summary(env: &Env, session: &mut migration_core::snowflake::Session) -
     )
 }
 
-#[test]
-fn a_crash_between_copy_and_commit_leaves_nothing_and_the_retry_loads_exactly_once() {
-    let env = Env::fresh("orch_crash");
-    let workflow_id = create(&env, "CRASH");
+/// Workflow `name` of `orders` planned by the daemon and both partitions extracted by a fake
+/// worker: its two loads wait. A session and an orchestrator context to run them by hand, and
+/// the folder the files were written in (keep it until the end of the test).
+fn planned_and_extracted(
+    env: &Env,
+    name: &str,
+) -> (
+    migration_core::snowflake::Session,
+    std::sync::Arc<orchestrator::context::Context>,
+    tempfile::TempDir,
+) {
+    let workflow_id = create(env, name);
     assert_eq!(
-        plan_with_the_daemon(&env, workflow_id, &orders_plan()),
+        plan_with_the_daemon(env, workflow_id, &orders_plan()),
         text("completed")
     );
     let mut session = env.session();
-    let worker = FakeWorker::new(&env);
+    let worker = FakeWorker::new(env);
     let dir = tempfile::tempdir().expect("temp dir");
     for _ in 0..2 {
         extract_rows(&worker, &mut session, dir.path(), &orders_rows);
     }
     let context = orchestrator::context::Context::new(env.daemon_config()).expect("context");
+    (session, context, dir)
+}
+
+#[test]
+fn a_crash_between_copy_and_commit_leaves_nothing_and_the_retry_loads_exactly_once() {
+    let env = Env::fresh("orch_crash");
+    let (mut session, context, _dir) = planned_and_extracted(&env, "CRASH");
     let task = pull_load(&context, &mut session, 1);
     let target = format!("{}.TGT.ORDERS", env.database.name);
 
@@ -906,18 +921,7 @@ fn a_load_of_a_partition_metadata_does_not_hold_fails_and_loads_nothing() {
     // ids under tasks that kept the old ones): the fenced completion updates no row, which
     // must not pass for "another load completed it".
     let env = Env::fresh("orch_unknown_partition");
-    let workflow_id = create(&env, "UNKNOWN_PARTITION");
-    assert_eq!(
-        plan_with_the_daemon(&env, workflow_id, &orders_plan()),
-        text("completed")
-    );
-    let mut session = env.session();
-    let worker = FakeWorker::new(&env);
-    let dir = tempfile::tempdir().expect("temp dir");
-    for _ in 0..2 {
-        extract_rows(&worker, &mut session, dir.path(), &orders_rows);
-    }
-    let context = orchestrator::context::Context::new(env.daemon_config()).expect("context");
+    let (mut session, context, _dir) = planned_and_extracted(&env, "UNKNOWN_PARTITION");
     let mut task = pull_load(&context, &mut session, 1);
     task.partition_id = Some(987_654_321);
     let error = orchestrator::load_task::run(&context, &mut session, &task)

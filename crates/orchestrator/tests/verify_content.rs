@@ -41,10 +41,7 @@ use migration_core::source::connection_string::{
     build_connection_string, OdbcSettings, OdbcTuning,
 };
 use migration_core::source::content_checksum::{canonical_rows, ContentChecksum};
-use migration_core::source::dialect::{Dialect, ExtractionRequest};
-use migration_core::source::extract::{
-    extract, ExtractOptions, ExtractRequest, LocalDirUploader, SourceSpec,
-};
+use migration_core::source::extract::{extract, ExtractOptions, LocalDirUploader, SourceSpec};
 use migration_core::source::odbc::{OdbcFetch, OdbcReadOptions};
 use migration_core::source::parquet_sink::ParquetOptions;
 use migration_core::source::postgres_native::PgReadOptions;
@@ -545,21 +542,8 @@ fn extract_partition(
     dir: &Path,
     stage_dir: &Path,
 ) -> (u64, ContentChecksum) {
-    let columns = plan.source_columns();
-    let select_sql = Dialect::new(plan.platform)
-        .extraction_query(&ExtractionRequest {
-            table: &plan.table,
-            columns: &columns,
-            keys: &plan.keys,
-            partition,
-            where_clause: plan.where_clause.as_deref(),
-            watermark: None,
-        })
-        .expect("extraction query");
-    let request = ExtractRequest {
-        select_sql,
-        schema: plan.extraction_schema(),
-    };
+    let request =
+        migration_core::workflow::extract_request(plan, partition).expect("extraction query");
     let options = ExtractOptions {
         table: plan.table.display_name(),
         target_column_names: plan.columns.iter().map(|c| c.target_name.clone()).collect(),
