@@ -142,6 +142,12 @@ fn random_kills(transport: Transport) {
     let mut phases = Phases::new();
     let mut e2e = E2e::new("e2e_random_faults");
     e2e.transport = transport;
+    // Both readers under faults: the native PostgreSQL reader with the direct transport,
+    // psqlODBC with the procedure transport.
+    e2e.extraction_path = match transport {
+        Transport::Direct => "native",
+        Transport::Procedure => "odbc",
+    };
     // A killed holder's task is handed on after 10 s.
     e2e.orchestrator_env
         .push(("DATA_MIGRATION_TASK_LEASE_SECONDS".into(), "10".into()));
@@ -185,6 +191,13 @@ fn random_kills(transport: Transport) {
              the schedule; make the dataset larger or the pauses shorter",
             events.len()
         ));
+    }
+    if !events
+        .iter()
+        .any(|e| matches!(e.victims, Victims::Everyone) && e.workflow_running)
+    {
+        problems
+            .push("the kill of every process at once did not hit a running workflow".to_owned());
     }
     // Stop every daemon before reading the results: nothing changes under the readers.
     let logs = cast.stop();
@@ -448,7 +461,10 @@ impl<'a> Cast<'a> {
     /// kill: the kills spread over the whole run instead of all hitting its first seconds.
     /// One event, at a random position, kills every process at once.
     fn storm(&mut self, session: &mut Session, rng: &mut SeededRng) -> Vec<FaultEvent> {
-        let everyone_at = rng.below(EVENTS as u64) as usize;
+        // Among the first MIN_EVENTS_DURING_RUN events: those are all during the run whenever
+        // the run is long enough for the test to count (a finished workflow stays finished), so
+        // the kill of everyone at once always hits a running workflow.
+        let everyone_at = rng.below(MIN_EVENTS_DURING_RUN as u64) as usize;
         let mut events = Vec::new();
         let mut completed_before = self.queue_state(session).1;
         for index in 0..EVENTS {

@@ -78,6 +78,8 @@ pub struct E2e {
     pub orchestrator_env: Vec<(String, String)>,
     /// The queue transport of every daemon started; [`Transport::Direct`] unless changed.
     pub transport: Transport,
+    /// How workers read PostgreSQL: `"native"` (the default) or `"odbc"` (psqlODBC).
+    pub extraction_path: &'static str,
 }
 
 impl E2e {
@@ -99,6 +101,7 @@ impl E2e {
             home,
             orchestrator_env: Vec::new(),
             transport: Transport::Direct,
+            extraction_path: "native",
         }
     }
 
@@ -252,11 +255,13 @@ impl E2e {
              username = \"postgres\"\n\
              database = \"postgres\"\n\
              host = \"127.0.0.1\"\n\
-             port = 5432\n\n\
+             port = 5432\n\
+             extraction_path = \"{}\"\n\n\
              [connections.target.snowflake_connection_name]\n\
              connection_name = \"{CONNECTION}\"\n",
             self.transport.worker_task_source(),
-            self.database.name
+            self.database.name,
+            self.extraction_path
         )
     }
 
