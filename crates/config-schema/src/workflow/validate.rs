@@ -1031,7 +1031,7 @@ fn check_name_mappings(ctx: &TableContext, report: &mut Report, mappings: &[Colu
             )
         } else {
             format!(
-                "`{}` and {first_path} `{first}` name the same Snowflake column, because COPY matches columns ignoring case: make the target names differ by more than case",
+                "`{}` and {first_path} `{first}` differ only in case, so one COPY cannot load both (it matches Parquet columns to table columns case-insensitively): make the target names differ by more than case",
                 mapping.target_name
             )
         };

@@ -352,7 +352,7 @@ pub const WORKFLOW_CASES: &[Case] = &[
         name: "target column names that differ only in case",
         platform: P,
         document: r#"{"tables": [{"source": {"databaseName": "D", "schemaName": "S", "tableName": "T"}, "target": {"databaseName": "TD", "schemaName": "TS", "tableName": "T"}, "columnNamesToPartitionBy": ["ID"], "columnNameMappings": [{"sourceName": "a", "targetName": "\"Name\""}, {"sourceName": "b", "targetName": "c"}, {"sourceName": "d", "targetName": "NAME"}]}]}"#,
-        expected: &["tables[0].columnNameMappings[2].targetName `NAME` and tables[0].columnNameMappings[0].targetName `\"Name\"` name the same Snowflake column"],
+        expected: &["tables[0].columnNameMappings[2].targetName `NAME` and tables[0].columnNameMappings[0].targetName `\"Name\"` differ only in case, so one COPY cannot load both"],
         schema_rejects: false,
     },
     Case {
