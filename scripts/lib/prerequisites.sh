@@ -6,7 +6,8 @@
 #                               the binaries link -lodbc; sources: the PostgreSQL and SQLite
 #                               ODBC drivers; clients: sqlite3, psql; curl, time)
 #   prerequisites_emulator      the Snowflake emulator's Python environment in $SFEMU_VENV
-#                               (default ~/.cache/sfemu-venv), from emulator/requirements.txt
+#                               (default ~/.cache/sfemu-venv), from emulator/requirements.txt;
+#                               python3-venv first where python3 cannot create one
 #   prerequisites_driver_path   prints the ADBC Snowflake driver of that environment
 #   prerequisites_postgres      PostgreSQL listening on 127.0.0.1:5432 (started when it is not)
 #
@@ -16,9 +17,11 @@
 # step fails with "unable to find library -lodbc".
 PREREQUISITE_PACKAGES=(unixodbc unixodbc-dev odbc-postgresql libsqliteodbc sqlite3 postgresql-client curl time)
 
+# With arguments: those packages instead of PREREQUISITE_PACKAGES.
 prerequisites_packages() {
-    local missing=() pkg
-    for pkg in "${PREREQUISITE_PACKAGES[@]}"; do
+    local missing=() pkg wanted=("$@")
+    [ ${#wanted[@]} -gt 0 ] || wanted=("${PREREQUISITE_PACKAGES[@]}")
+    for pkg in "${wanted[@]}"; do
         dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -50,6 +53,10 @@ prerequisites_emulator() {
         return 0
     fi
     printf 'creating the emulator environment in %s (from PyPI)\n' "$venv" >&2
+    # Debian's own python3 creates environments only with python3-venv (ensurepip) installed.
+    if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+        prerequisites_packages python3-venv
+    fi
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$stamp"
