@@ -488,6 +488,26 @@ fn complete_partition(
             })
         }
     }
+    match partition_status(context, session, partition_id)?.as_deref() {
+        Some("COMPLETED") => Ok(Completion::ByAnother),
+        other => Err(TaskError::PartitionNotCompletable {
+            table: load.table_name.clone(),
+            partition: load.partition_index,
+            partition_id,
+            state: match other {
+                None => "no such partition is recorded".to_owned(),
+                Some(status) => format!("its status is {status}, not COMPLETED"),
+            },
+        }),
+    }
+}
+
+/// PARTITION_METADATA.STATUS of a partition; `None` when no such partition is recorded.
+fn partition_status(
+    context: &Context,
+    session: &mut Session,
+    partition_id: i64,
+) -> Result<Option<String>, TaskError> {
     let statement = &context.statements.partition_status;
     let binds = Binds::from([("partition_id", SqlValue::Int(partition_id))]);
     let rows = query(
@@ -496,22 +516,7 @@ fn complete_partition(
         statement.sql(),
         &statement.params(&binds),
     )?;
-    let status = rows.first().and_then(|row| cell(row, 0)).map(str::to_owned);
-    completion_of(status.as_deref()).ok_or_else(|| TaskError::PartitionNotCompletable {
-        table: load.table_name.clone(),
-        partition: load.partition_index,
-        partition_id,
-        state: match status {
-            None => "no such partition is recorded".to_owned(),
-            Some(status) => format!("its status is {status}, not COMPLETED"),
-        },
-    })
-}
-
-/// What a fenced completion that updated no row means, given the partition's status then
-/// (`None`: no such partition); `None` when it cannot be explained.
-fn completion_of(status: Option<&str>) -> Option<Completion> {
-    (status == Some("COMPLETED")).then_some(Completion::ByAnother)
+    Ok(rows.first().and_then(|row| cell(row, 0)).map(str::to_owned))
 }
 
 /// Runs one COPY and reads its per-file answer.

@@ -790,6 +790,20 @@ fn partition_status(
     )
 }
 
+fn task_status(
+    env: &Env,
+    session: &mut migration_core::snowflake::Session,
+    task_id: i64,
+) -> Option<String> {
+    scalar(
+        session,
+        &format!(
+            "SELECT STATUS FROM {} WHERE ID = {task_id}",
+            env.object("TASK_QUEUE")
+        ),
+    )
+}
+
 fn ledger_summary(env: &Env, session: &mut migration_core::snowflake::Session) -> Option<String> {
     scalar(
         session,
@@ -870,14 +884,7 @@ fn a_crash_between_copy_and_commit_leaves_nothing_and_the_retry_loads_exactly_on
     assert_eq!(ledger_summary(&env, &mut session), text("0:0"));
     assert_eq!(partition_status(&env, &mut session, 1), text("LOADING"));
     assert_eq!(
-        scalar(
-            &mut session,
-            &format!(
-                "SELECT STATUS FROM {} WHERE ID = {}",
-                env.object("TASK_QUEUE"),
-                task.id()
-            )
-        ),
+        task_status(&env, &mut session, task.id()),
         text("executing"),
         "the task is not completed: it is retried"
     );
@@ -941,14 +948,7 @@ fn a_load_of_a_partition_metadata_does_not_hold_fails_and_loads_nothing() {
     );
     assert_eq!(ledger_summary(&env, &mut session), text("0:0"));
     assert_eq!(
-        scalar(
-            &mut session,
-            &format!(
-                "SELECT STATUS FROM {} WHERE ID = {}",
-                env.object("TASK_QUEUE"),
-                task.id()
-            )
-        ),
+        task_status(&env, &mut session, task.id()),
         text("executing"),
         "the task is not completed"
     );
